@@ -1,0 +1,73 @@
+#include <iostream>
+#include <map>
+
+#include "app/command.h"
+#include "core/exit_codes.h"
+
+namespace motionfarm::app {
+
+namespace {
+struct PendingCommand {
+  const char* provided_by;  // the part of the project (issue) that builds it
+  const char* description;  // what it will do, for --help
+};
+
+const std::map<std::string, PendingCommand>& pending_commands() {
+  static const std::map<std::string, PendingCommand> table = {
+      {"run",
+       {"the farm (issue #7)",
+        "motionfarm run JOB.yaml [--state-dir DIR] [--output-root DIR] [--layout ...]\n"
+        "Renders every asset of the manifest across the MPI world and resumes from the\n"
+        "job's state folder when rerun."}},
+      {"render",
+       {"the single-process pipeline (issue #5)",
+        "motionfarm render --image IN --prompt TEXT --frames N --out CLIP.mp4\n"
+        "Turns one image and a prompt into a clip in this process."}},
+      {"validate",
+       {"the farm (issue #7)",
+        "motionfarm validate JOB.yaml\n"
+        "Reports every problem of a manifest as file:line:col with the fix."}},
+      {"status",
+       {"the farm (issue #7)",
+        "motionfarm status STATE_DIR [--json]\n"
+        "Shows assets done/failed/pending of a running or finished job."}},
+      {"plan",
+       {"capacity planning (issue #11)",
+        "motionfarm plan JOB.yaml --nodes N --gpus-per-node G --gpu KIND [--hours H]\n"
+        "Simulates the job on a cluster with the real scheduler and a cost model."}},
+      {"submit",
+       {"Slurm support (issue #9)",
+        "motionfarm submit JOB.yaml --nodes N --gpus-per-node G [--dry-run]\n"
+        "Writes an sbatch script into the state folder and submits it."}},
+      {"report",
+       {"the morning report (issue #10)",
+        "motionfarm report STATE_DIR\n"
+        "Writes report.html and summary.json for a job."}},
+      {"model",
+       {"the model (issues #3 and #5)",
+        "motionfarm model inspect WEIGHTS | motionfarm model verify PREFIX\n"
+        "Prints a checkpoint's architecture, or checks a module against reference\n"
+        "vectors."}},
+      {"inspect-checkpoint",
+       {"latent checkpoints (issue #8)",
+        "motionfarm inspect-checkpoint FILE\n"
+        "Prints the segments and sampling state a latent file holds."}},
+  };
+  return table;
+}
+}  // namespace
+
+int run_pending_command(const std::string& name, const std::vector<std::string>& args) {
+  const PendingCommand& command = pending_commands().at(name);
+  const bool wants_help = !args.empty() && (args.front() == "--help" || args.front() == "-h");
+  if (wants_help) {
+    std::cout << command.description << "\n\nNot built yet: " << command.provided_by
+              << " provides it.\n";
+    return kExitSuccess;
+  }
+  std::cerr << "motionfarm " << name << ": not built yet in this version; " << command.provided_by
+            << " provides it.\n";
+  return kExitNotAvailable;
+}
+
+}  // namespace motionfarm::app

@@ -1,0 +1,42 @@
+#include "app/command.h"
+
+namespace motionfarm::app {
+
+namespace {
+// Subcommands whose library is not built yet answer through run_pending_command, which names the
+// part of the project that provides them and exits non-zero. Each becomes a real entry when its
+// issue lands.
+template <const char* kName>
+int pending(const std::vector<std::string>& args) {
+  return run_pending_command(kName, args);
+}
+constexpr char kRun[] = "run";
+constexpr char kRender[] = "render";
+constexpr char kValidate[] = "validate";
+constexpr char kStatus[] = "status";
+constexpr char kPlan[] = "plan";
+constexpr char kSubmit[] = "submit";
+constexpr char kReport[] = "report";
+constexpr char kModel[] = "model";
+constexpr char kInspectCheckpoint[] = "inspect-checkpoint";
+}  // namespace
+
+const std::vector<Command>& all_commands() {
+  static const std::vector<Command> commands = {
+      {"run", "render every asset of a job manifest on the MPI world", &pending<kRun>},
+      {"render", "render one image + prompt into a clip in this process", &pending<kRender>},
+      {"validate", "check a job manifest and report every problem at once", &pending<kValidate>},
+      {"status", "show the progress of a running or finished job", &pending<kStatus>},
+      {"plan", "simulate a job on a cluster and recommend layouts", &pending<kPlan>},
+      {"submit", "write (and submit) an sbatch script for a job", &pending<kSubmit>},
+      {"report", "write report.html and summary.json for a job", &pending<kReport>},
+      {"model", "inspect weights and verify modules against reference vectors", &pending<kModel>},
+      {"inspect-checkpoint", "print what a latent checkpoint file holds",
+       &pending<kInspectCheckpoint>},
+      {"version", "print versions of motionfarm, LibTorch, MPI, CUDA and NCCL",
+       &run_version_command},
+  };
+  return commands;
+}
+
+}  // namespace motionfarm::app

@@ -1,0 +1,30 @@
+# Compiler settings shared by every target: warnings, ccache, sanitizers.
+
+find_program(MOTIONFARM_CCACHE ccache)
+if(MOTIONFARM_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  # ccache only reuses precompiled-header builds with these sloppiness settings (ccache manual,
+  # "Precompiled headers"); ccache 4.7 takes them from the environment, so the launcher sets them.
+  set(CMAKE_CXX_COMPILER_LAUNCHER
+      ${CMAKE_COMMAND} -E env
+      "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+      ${MOTIONFARM_CCACHE})
+  set(CMAKE_C_COMPILER_LAUNCHER ${CMAKE_CXX_COMPILER_LAUNCHER})
+endif()
+
+# Error messages name source files relative to the repository root, whatever the checkout path.
+add_compile_options(-fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=)
+
+add_library(motionfarm_warnings INTERFACE)
+target_compile_options(motionfarm_warnings INTERFACE -Wall -Wextra -Wno-unused-parameter)
+if(MOTIONFARM_WERROR)
+  target_compile_options(motionfarm_warnings INTERFACE -Werror)
+endif()
+
+if(MOTIONFARM_SANITIZE)
+  string(REPLACE "," ";" _sanitizers "${MOTIONFARM_SANITIZE}")
+  foreach(_s IN LISTS _sanitizers)
+    add_compile_options(-fsanitize=${_s})
+    add_link_options(-fsanitize=${_s})
+  endforeach()
+  add_compile_options(-fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+endif()

@@ -1,0 +1,21 @@
+# Script mode: clang-format every tracked C++ file; MODE=check fails on the first unformatted one.
+find_program(CLANG_FORMAT NAMES clang-format clang-format-14 REQUIRED)
+file(GLOB_RECURSE _files RELATIVE "${SOURCE_DIR}"
+     "${SOURCE_DIR}/*.cpp" "${SOURCE_DIR}/*.h" "${SOURCE_DIR}/*.cu")
+list(FILTER _files EXCLUDE REGEX "^(build|\\.git|third_party)/")
+set(_bad "")
+foreach(_f IN LISTS _files)
+  if(MODE STREQUAL "fix")
+    execute_process(COMMAND ${CLANG_FORMAT} -i "${SOURCE_DIR}/${_f}")
+  else()
+    execute_process(COMMAND ${CLANG_FORMAT} --dry-run -Werror "${SOURCE_DIR}/${_f}"
+                    RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
+    if(NOT _rc EQUAL 0)
+      list(APPEND _bad "${_f}")
+    endif()
+  endif()
+endforeach()
+if(_bad)
+  string(REPLACE ";" "\n  " _list "${_bad}")
+  message(FATAL_ERROR "Not clang-formatted (run `cmake --build build --target format`):\n  ${_list}")
+endif()

@@ -1,0 +1,1 @@
+// Anchor source for the shared LibTorch precompiled header (cmake/MotionfarmDependencies.cmake).

@@ -1,0 +1,31 @@
+#include <cuda_runtime_api.h>
+
+#include "parallel/gpu_runtime.h"
+
+#ifdef MOTIONFARM_HAVE_NCCL
+#include <nccl.h>
+#endif
+
+namespace motionfarm::parallel {
+
+GpuRuntimeInfo probe_gpu_runtime() {
+  GpuRuntimeInfo info;
+  info.cuda_compiled = true;
+  cudaRuntimeGetVersion(&info.cuda_runtime_version);
+  cudaDriverGetVersion(&info.cuda_driver_version);
+#ifdef MOTIONFARM_HAVE_NCCL
+  info.nccl_compiled = true;
+  ncclGetVersion(&info.nccl_version);
+#endif
+  const cudaError_t error = cudaGetDeviceCount(&info.device_count);
+  if (error != cudaSuccess) {
+    info.device_count = 0;
+    info.status = std::string("no usable GPU: ") + cudaGetErrorString(error);
+    cudaGetLastError();  // clear the sticky error so later probes start clean
+  } else {
+    info.status = std::to_string(info.device_count) + " GPU(s) visible";
+  }
+  return info;
+}
+
+}  // namespace motionfarm::parallel

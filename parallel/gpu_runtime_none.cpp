@@ -1,0 +1,12 @@
+#include "parallel/gpu_runtime.h"
+
+namespace motionfarm::parallel {
+
+GpuRuntimeInfo probe_gpu_runtime() {
+  GpuRuntimeInfo info;
+  info.status =
+      "built without CUDA (configure with the CUDA toolkit present, or -DMOTIONFARM_CUDA=ON)";
+  return info;
+}
+
+}  // namespace motionfarm::parallel
