@@ -8,6 +8,7 @@ find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(yaml-cpp REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options filesystem)
 find_package(SQLite3 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
 
