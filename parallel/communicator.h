@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,14 @@ enum class ReduceOp { Sum, Max, Min };
 struct CommStats {
   int64_t bytes_sent = 0;
   int64_t collectives = 0;
+};
+
+// A non-blocking transfer in flight. wait() returns once both the send buffer may be reused and
+// the receive buffer is filled; the destructor waits too, so a transfer is never abandoned.
+class PendingTransfer {
+ public:
+  virtual ~PendingTransfer() = default;
+  virtual void wait() = 0;
 };
 
 class Communicator {
@@ -50,6 +59,12 @@ class Communicator {
   // Point to point (not collective): only the two ranks named take part.
   virtual void send(const at::Tensor& tensor, int destination, int tag) = 0;
   virtual void recv(at::Tensor& tensor, int source, int tag) = 0;
+  // Starts sending `outgoing` to `destination` while receiving `incoming` from `source`, and
+  // returns at once so computation can overlap the transfer (ring attention). Both buffers must
+  // stay alive and untouched until wait(). Only the ranks named take part.
+  virtual std::unique_ptr<PendingTransfer> start_exchange(const at::Tensor& outgoing,
+                                                          int destination, at::Tensor& incoming,
+                                                          int source, int tag) = 0;
 
   const CommStats& stats() const { return stats_; }
   void reset_stats() { stats_ = CommStats{}; }

@@ -210,4 +210,50 @@ void MpiCommunicator::recv(at::Tensor& tensor, int source, int tag) {
             "MPI_Recv");
 }
 
+namespace {
+
+// Two MPI requests that complete together.
+class MpiPendingExchange final : public PendingTransfer {
+ public:
+  MpiPendingExchange() = default;
+  ~MpiPendingExchange() override {
+    try {
+      wait();
+    } catch (const std::exception&) {
+      // A destructor must not throw; the error was already visible to a caller of wait().
+    }
+  }
+  void wait() override {
+    if (done_) return;
+    done_ = true;
+    check_mpi(MPI_Waitall(2, requests_, MPI_STATUSES_IGNORE), "MPI_Waitall(exchange)");
+  }
+  MPI_Request* requests() { return requests_; }
+
+ private:
+  MPI_Request requests_[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<PendingTransfer> MpiCommunicator::start_exchange(const at::Tensor& outgoing,
+                                                                 int destination,
+                                                                 at::Tensor& incoming, int source,
+                                                                 int tag) {
+  require_cpu_contiguous(outgoing, "start_exchange");
+  require_cpu_contiguous(incoming, "start_exchange");
+  auto pending = std::make_unique<MpiPendingExchange>();
+  check_mpi(MPI_Irecv(incoming.data_ptr(), checked_count(incoming.numel(), "start_exchange"),
+                      transport_type(incoming.scalar_type()), source, tag, comm_.get(),
+                      &pending->requests()[0]),
+            "MPI_Irecv");
+  check_mpi(MPI_Isend(outgoing.data_ptr(), checked_count(outgoing.numel(), "start_exchange"),
+                      transport_type(outgoing.scalar_type()), destination, tag, comm_.get(),
+                      &pending->requests()[1]),
+            "MPI_Isend");
+  stats_.bytes_sent += outgoing.nbytes();
+  return pending;
+}
+
 }  // namespace motionfarm::parallel

@@ -28,6 +28,9 @@ class MpiCommunicator final : public Communicator {
   void barrier() override;
   void send(const at::Tensor& tensor, int destination, int tag) override;
   void recv(at::Tensor& tensor, int source, int tag) override;
+  std::unique_ptr<PendingTransfer> start_exchange(const at::Tensor& outgoing, int destination,
+                                                  at::Tensor& incoming, int source,
+                                                  int tag) override;
 
   const MpiComm& comm() const { return comm_; }
 

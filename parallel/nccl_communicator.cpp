@@ -245,4 +245,29 @@ void NcclCommunicator::recv(at::Tensor& tensor, int source, int /*tag*/) {
              "ncclRecv");
 }
 
+namespace {
+class StreamOrderedTransfer final : public PendingTransfer {
+ public:
+  void wait() override {}
+};
+}  // namespace
+
+std::unique_ptr<PendingTransfer> NcclCommunicator::start_exchange(const at::Tensor& outgoing,
+                                                                  int destination,
+                                                                  at::Tensor& incoming, int source,
+                                                                  int /*tag*/) {
+  require_cuda_contiguous(outgoing, "start_exchange");
+  require_cuda_contiguous(incoming, "start_exchange");
+  check_nccl(ncclGroupStart(), "ncclGroupStart");
+  check_nccl(ncclSend(outgoing.data_ptr(), outgoing.numel(), nccl_type(outgoing.scalar_type()),
+                      destination, comm_.get(), stream()),
+             "ncclSend");
+  check_nccl(ncclRecv(incoming.data_ptr(), incoming.numel(), nccl_type(incoming.scalar_type()),
+                      source, comm_.get(), stream()),
+             "ncclRecv");
+  check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+  stats_.bytes_sent += outgoing.nbytes();
+  return std::make_unique<StreamOrderedTransfer>();
+}
+
 }  // namespace motionfarm::parallel

@@ -58,6 +58,11 @@ class NcclCommunicator final : public Communicator {
   void barrier() override;
   void send(const at::Tensor& tensor, int destination, int tag) override;
   void recv(at::Tensor& tensor, int source, int tag) override;
+  // Enqueued on the communicator's stream: later kernels on that stream see the data; wait()
+  // has nothing left to do on the host.
+  std::unique_ptr<PendingTransfer> start_exchange(const at::Tensor& outgoing, int destination,
+                                                  at::Tensor& incoming, int source,
+                                                  int tag) override;
 
  private:
   cudaStream_t stream() const;
