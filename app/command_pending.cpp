@@ -43,11 +43,6 @@ const std::map<std::string, PendingCommand>& pending_commands() {
        {"the morning report (issue #10)",
         "motionfarm report STATE_DIR\n"
         "Writes report.html and summary.json for a job."}},
-      {"model",
-       {"the model (issues #3 and #5)",
-        "motionfarm model inspect WEIGHTS | motionfarm model verify PREFIX\n"
-        "Prints a checkpoint's architecture, or checks a module against reference\n"
-        "vectors."}},
       {"inspect-checkpoint",
        {"latent checkpoints (issue #8)",
         "motionfarm inspect-checkpoint FILE\n"

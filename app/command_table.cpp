@@ -17,7 +17,6 @@ constexpr char kStatus[] = "status";
 constexpr char kPlan[] = "plan";
 constexpr char kSubmit[] = "submit";
 constexpr char kReport[] = "report";
-constexpr char kModel[] = "model";
 constexpr char kInspectCheckpoint[] = "inspect-checkpoint";
 }  // namespace
 
@@ -30,7 +29,7 @@ const std::vector<Command>& all_commands() {
       {"plan", "simulate a job on a cluster and recommend layouts", &pending<kPlan>},
       {"submit", "write (and submit) an sbatch script for a job", &pending<kSubmit>},
       {"report", "write report.html and summary.json for a job", &pending<kReport>},
-      {"model", "inspect weights and verify modules against reference vectors", &pending<kModel>},
+      {"model", "inspect weights and verify modules against reference vectors", &run_model_command},
       {"inspect-checkpoint", "print what a latent checkpoint file holds",
        &pending<kInspectCheckpoint>},
       {"version", "print versions of motionfarm, LibTorch, MPI, CUDA and NCCL",

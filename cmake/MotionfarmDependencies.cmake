@@ -12,6 +12,22 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
 
+# SentencePiece (the umT5 tokenizer): pkg-config where the package ships a .pc file (Debian's
+# lists the trainer too, which motionfarm does not need), else the header and library directly.
+pkg_check_modules(SENTENCEPIECE QUIET sentencepiece)
+find_path(MOTIONFARM_SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h
+          HINTS ${SENTENCEPIECE_INCLUDE_DIRS})
+find_library(MOTIONFARM_SENTENCEPIECE_LIBRARY sentencepiece HINTS ${SENTENCEPIECE_LIBRARY_DIRS})
+if(NOT MOTIONFARM_SENTENCEPIECE_INCLUDE_DIR OR NOT MOTIONFARM_SENTENCEPIECE_LIBRARY)
+  message(FATAL_ERROR "SentencePiece was not found: install libsentencepiece-dev (Debian/Ubuntu) "
+                      "or set CMAKE_PREFIX_PATH to its install prefix")
+endif()
+add_library(motionfarm::sentencepiece UNKNOWN IMPORTED)
+set_target_properties(motionfarm::sentencepiece PROPERTIES
+  IMPORTED_LOCATION "${MOTIONFARM_SENTENCEPIECE_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${MOTIONFARM_SENTENCEPIECE_INCLUDE_DIR}")
+message(STATUS "motionfarm: SentencePiece at ${MOTIONFARM_SENTENCEPIECE_LIBRARY}")
+
 # LibTorch's CMake config does not export its version as a variable on every release; the header does.
 if(NOT Torch_VERSION AND EXISTS "${TORCH_INSTALL_PREFIX}/include/torch/csrc/api/include/torch/version.h")
   file(STRINGS "${TORCH_INSTALL_PREFIX}/include/torch/csrc/api/include/torch/version.h" _tv

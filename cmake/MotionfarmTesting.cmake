@@ -29,11 +29,14 @@ function(motionfarm_add_unit_test)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} motionfarm_torch motionfarm_test_support GTest::gtest
                         GTest::gtest_main motionfarm_warnings)
   motionfarm_use_torch_pch(${ARG_NAME})
+  # gtest_discover_tests splits list-valued PROPERTIES (CMake 3.25), so the environment comes
+  # through the test launcher instead, which discovery and every run go through.
+  set_target_properties(${ARG_NAME} PROPERTIES CROSSCOMPILING_EMULATOR
+                        "${CMAKE_COMMAND};-E;env;${MOTIONFARM_TEST_ENVIRONMENT}")
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_MODE PRE_TEST
     TEST_PREFIX "${ARG_LABEL}.${ARG_NAME}."
-    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "${MOTIONFARM_TEST_ENVIRONMENT}")
+    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT})
 endfunction()
 
 # motionfarm_add_mpi_test(NAME n SOURCES s... LIBS l... RANKS 2 4 [TIMEOUT s])

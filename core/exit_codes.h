@@ -11,6 +11,7 @@ enum ExitCode : int {
   kExitBadInput = 3,       // the manifest, an image, weights or a checkpoint cannot be used
   kExitAssetsFailed = 4,   // the batch finished, but some assets failed (the report says why)
   kExitCommFailure = 5,    // a rank or the interconnect failed; the job was aborted
+  kExitCheckFailed = 6,    // a check ran and failed (model verify outside its tolerance)
   kExitNotAvailable = 69,  // the subcommand exists but is not built yet (sysexits EX_UNAVAILABLE)
   kExitPreempted = 75,     // stopped by a signal after checkpointing; rerun to resume (EX_TEMPFAIL)
 };

@@ -69,8 +69,8 @@ MappedFile MappedFile::open(const std::string& path) {
   if (size == 0) return MappedFile(path, nullptr, 0);  // mmap rejects a zero length
   MF_CHECK(size <= static_cast<uint64_t>(SIZE_MAX), InputError,
            path << ": file of " << size << " bytes does not fit the address space");
-  void* base = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_PRIVATE,
-                      fd.get(), 0);
+  void* base =
+      ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(), 0);
   MF_CHECK(base != MAP_FAILED, InputError,
            path << ": cannot map " << size << " bytes: " << std::strerror(errno));
   // The mapping stays valid after the descriptor is closed (when `fd` goes out of scope).

@@ -109,8 +109,8 @@ SafetensorsTensorInfo parse_entry(const std::string& name, const Json& entry,
   uint64_t numel = 1;
   for (const Json& dim : shape) {
     MF_CHECK(dim.is_number_integer(), InputError,
-             path << ": tensor \"" << name << "\" has a shape entry that is not an integer: "
-                  << dim.dump());
+             path << ": tensor \"" << name
+                  << "\" has a shape entry that is not an integer: " << dim.dump());
     MF_CHECK(dim.is_number_unsigned(), InputError,
              path << ": tensor \"" << name << "\" has a negative shape entry " << dim.dump());
     const auto extent = dim.get<uint64_t>();
@@ -118,8 +118,8 @@ SafetensorsTensorInfo parse_entry(const std::string& name, const Json& entry,
                  !__builtin_mul_overflow(numel, extent, &numel) &&
                  numel <= static_cast<uint64_t>(INT64_MAX),
              InputError,
-             path << ": tensor \"" << name << "\" has a shape whose element count overflows: "
-                  << shape.dump());
+             path << ": tensor \"" << name
+                  << "\" has a shape whose element count overflows: " << shape.dump());
     info.shape.push_back(static_cast<int64_t>(extent));
   }
 
@@ -141,8 +141,8 @@ SafetensorsTensorInfo parse_entry(const std::string& name, const Json& entry,
   MF_CHECK(!overflow && info.data_end - info.data_begin == expected_bytes, InputError,
            path << ": tensor \"" << name << "\" holds " << info.data_end - info.data_begin
                 << " bytes but dtype " << to_string(info.dtype) << " with shape "
-                << shape_text(info.shape) << " needs " << numel << " x "
-                << element_size(info.dtype) << " bytes");
+                << shape_text(info.shape) << " needs " << numel << " x " << element_size(info.dtype)
+                << " bytes");
   return info;
 }
 
@@ -164,8 +164,8 @@ void check_tiling(const std::vector<SafetensorsTensorInfo>& tensors, uint64_t da
                   << " bytes (is the file truncated?)");
     MF_CHECK(info->data_begin >= covered, InputError,
              path << ": tensors \"" << previous->name << "\" [" << previous->data_begin << ", "
-                  << previous->data_end << ") and \"" << info->name << "\" ["
-                  << info->data_begin << ", " << info->data_end << ") overlap");
+                  << previous->data_end << ") and \"" << info->name << "\" [" << info->data_begin
+                  << ", " << info->data_end << ") overlap");
     MF_CHECK(info->data_begin == covered, InputError,
              path << ": data bytes [" << covered << ", " << info->data_begin
                   << ") belong to no tensor (a hole before \"" << info->name << "\")");
@@ -190,8 +190,8 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, uint64_t file_s
            path << ": header length " << header_bytes << " exceeds the limit of "
                 << kMaxSafetensorsHeaderBytes << " bytes (not a safetensors file?)");
   MF_CHECK(header_bytes <= file_size - 8, InputError,
-           path << ": header length " << header_bytes << " runs past the end of the "
-                << file_size << "-byte file (is the file truncated?)");
+           path << ": header length " << header_bytes << " runs past the end of the " << file_size
+                << "-byte file (is the file truncated?)");
 
   const char* text = reinterpret_cast<const char*>(bytes + 8);
   const Json root = parse_json(text, text + header_bytes, path);

@@ -1,0 +1,88 @@
+#include "model/reference_case.h"
+
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "core/check.h"
+
+namespace motionfarm::model {
+
+namespace {
+
+using Runner = std::function<std::vector<OutputComparison>(const ReferenceCase&)>;
+
+// Every module a golden case can name, and the function that runs it.
+const std::map<std::string, Runner>& runners() {
+  static const std::map<std::string, Runner> table = {
+      {"wan_dit", &verify_wan_dit_case},
+  };
+  return table;
+}
+
+}  // namespace
+
+at::Tensor ReferenceCase::tensor(const std::string& name) const {
+  MF_CHECK(tensors.contains(name), InputError,
+           "'" << prefix << ".io.safetensors' has no tensor '" << name << "', which module '"
+               << module << "' needs");
+  return tensors.tensor(name).to(at::kFloat);
+}
+
+ReferenceCase load_reference_case(const std::string& prefix) {
+  const std::string json = prefix + ".json";
+  MF_CHECK(std::filesystem::is_regular_file(json), InputError,
+           "no reference case at '" << prefix << "': '" << json
+                                    << "' is missing (PREFIX names PREFIX.json, "
+                                       "PREFIX.safetensors and PREFIX.io.safetensors)");
+  YAML::Node config;
+  try {
+    config = YAML::LoadFile(json);
+  } catch (const YAML::Exception& error) {
+    throw InputError("'" + json + "' is not valid JSON: " + error.what());
+  }
+  MF_CHECK(config.IsMap() && config["module"], ConfigError,
+           "'" << json << "' must be an object with a \"module\" key naming the module");
+  ReferenceCase reference_case{prefix, config["module"].as<std::string>(), config,
+                               io::SafetensorsCheckpoint::open(prefix + ".safetensors"),
+                               io::SafetensorsCheckpoint::open(prefix + ".io.safetensors")};
+  return reference_case;
+}
+
+OutputComparison compare_output(const std::string& name, const at::Tensor& ours,
+                                const at::Tensor& reference, double tolerance) {
+  MF_CHECK(ours.sizes() == reference.sizes(), ModelError,
+           "output '" << name << "' has shape " << ours.sizes() << " but the reference has "
+                      << reference.sizes());
+  OutputComparison comparison;
+  comparison.name = name;
+  comparison.tolerance = tolerance;
+  const at::Tensor expected = reference.to(at::kDouble);
+  comparison.reference_scale = std::max(1.0, expected.abs().max().item<double>());
+  comparison.max_abs_error = (ours.to(at::kDouble) - expected).abs().max().item<double>();
+  // A NaN anywhere must fail, and max() of a tensor with NaN is NaN: make that explicit.
+  if (!ours.isfinite().all().item<bool>()) {
+    comparison.max_abs_error = std::numeric_limits<double>::infinity();
+  }
+  return comparison;
+}
+
+std::vector<std::string> reference_modules() {
+  std::vector<std::string> names;
+  for (const auto& [name, runner] : runners()) names.push_back(name);
+  return names;
+}
+
+std::vector<OutputComparison> verify_reference_case(const ReferenceCase& reference_case) {
+  const auto found = runners().find(reference_case.module);
+  if (found == runners().end()) {
+    std::string known;
+    for (const std::string& name : reference_modules()) known += (known.empty() ? "" : ", ") + name;
+    throw ConfigError("'" + reference_case.prefix + ".json' names module '" +
+                      reference_case.module + "', which motionfarm does not know (known: " + known +
+                      ")");
+  }
+  return found->second(reference_case);
+}
+
+}  // namespace motionfarm::model

@@ -1,0 +1,67 @@
+// Reference vectors in the golden format, and checking a module against them.
+//
+// A case is three files sharing a prefix: PREFIX.json (the module's name under "module" and its
+// constructor arguments), PREFIX.safetensors (weights under the reference's names) and
+// PREFIX.io.safetensors (inputs and expected outputs). `motionfarm model verify PREFIX` runs any
+// case through the module it names; users check converted checkpoints against outputs they
+// produced with the Python reference the same way.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+#include "model/wan_dit.h"
+
+namespace motionfarm::model {
+
+struct ReferenceCase {
+  std::string prefix;
+  std::string module;  // "wan_dit", "wan_vae", "wan22_vae", "umt5_encoder", "clip_vision"
+  YAML::Node config;   // the whole JSON object
+  io::SafetensorsCheckpoint weights;
+  io::SafetensorsCheckpoint tensors;  // inputs and expected outputs
+
+  // Throws InputError naming the missing tensor and the file.
+  at::Tensor tensor(const std::string& name) const;
+  bool has(const std::string& name) const { return tensors.contains(name); }
+};
+
+// The agreement the golden README states for fp32: max |ours − ref| ≤ 1e-4 · max(1, max |ref|).
+constexpr double kReferenceTolerance = 1e-4;
+
+struct OutputComparison {
+  std::string name;  // the expected tensor's name in PREFIX.io.safetensors
+  double max_abs_error = 0;
+  double reference_scale = 1;  // max(1, max |ref|)
+  double tolerance = kReferenceTolerance;
+  double relative_error() const { return max_abs_error / reference_scale; }
+  bool passed() const { return relative_error() <= tolerance; }
+};
+
+// Throws InputError naming the file when one of the three is missing or malformed, and ConfigError
+// when the JSON has no "module".
+ReferenceCase load_reference_case(const std::string& prefix);
+
+// Compares `ours` to `reference` (shapes must match; ModelError otherwise).
+OutputComparison compare_output(const std::string& name, const at::Tensor& ours,
+                                const at::Tensor& reference,
+                                double tolerance = kReferenceTolerance);
+
+// Runs the case through the module it names, on the CPU in fp32, and compares every output.
+// Throws ConfigError naming the known modules for an unknown one.
+std::vector<OutputComparison> verify_reference_case(const ReferenceCase& reference_case);
+
+// The modules verify_reference_case knows.
+std::vector<std::string> reference_modules();
+
+// Per-module runners (one file each, beside the module).
+std::vector<OutputComparison> verify_wan_dit_case(const ReferenceCase& reference_case);
+// The DiT case's model and inputs, for runners that split it across ranks.
+WanDiT wan_dit_case_model(const ReferenceCase& reference_case);
+DiTInputs wan_dit_case_inputs(const ReferenceCase& reference_case);
+
+}  // namespace motionfarm::model
