@@ -15,7 +15,9 @@ using Runner = std::function<std::vector<OutputComparison>(const ReferenceCase&)
 // Every module a golden case can name, and the function that runs it.
 const std::map<std::string, Runner>& runners() {
   static const std::map<std::string, Runner> table = {
-      {"wan_dit", &verify_wan_dit_case},
+      {"wan_dit", &verify_wan_dit_case},         {"wan_vae", &verify_wan_vae_case},
+      {"wan22_vae", &verify_wan_vae_case},       {"umt5_encoder", &verify_umt5_encoder_case},
+      {"clip_vision", &verify_clip_vision_case},
   };
   return table;
 }

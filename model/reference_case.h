@@ -60,6 +60,9 @@ std::vector<std::string> reference_modules();
 
 // Per-module runners (one file each, beside the module).
 std::vector<OutputComparison> verify_wan_dit_case(const ReferenceCase& reference_case);
+std::vector<OutputComparison> verify_wan_vae_case(const ReferenceCase& reference_case);
+std::vector<OutputComparison> verify_umt5_encoder_case(const ReferenceCase& reference_case);
+std::vector<OutputComparison> verify_clip_vision_case(const ReferenceCase& reference_case);
 // The DiT case's model and inputs, for runners that split it across ranks.
 WanDiT wan_dit_case_model(const ReferenceCase& reference_case);
 DiTInputs wan_dit_case_inputs(const ReferenceCase& reference_case);

@@ -1,5 +1,6 @@
 #include "parallel/parallel_layout.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/error.h"
@@ -68,11 +69,14 @@ std::vector<std::string> layout_problems(const ParallelLayout& layout, const Lay
                        std::to_string(layout.cfg));
   }
   if (world_size > 0 && world_size % layout.group_size() != 0) {
+    // Suggest the nearest rank count the layout does fit: the next multiple of the group size
+    // below the world, or the group size itself when the world is smaller than one group.
+    const int fitting =
+        std::max(layout.group_size(), world_size / layout.group_size() * layout.group_size());
     problems.push_back("a model group of " + std::to_string(layout.group_size()) + " ranks (" +
                        layout.to_string() + ") does not divide the " + std::to_string(world_size) +
                        " ranks of the job: choose a layout whose product divides it, or run " +
-                       std::to_string(world_size / layout.group_size() * layout.group_size()) +
-                       " ranks");
+                       std::to_string(fitting) + " ranks");
   }
   const int64_t heads_per_tp = model.num_heads / layout.tp;
   if (model.num_heads % layout.tp != 0) {

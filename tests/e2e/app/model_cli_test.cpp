@@ -38,7 +38,8 @@ std::string copy_case(const testing::ScratchDir& dir, const std::string& name,
 }
 
 TEST(ModelVerify, GoldenCasesVerify) {
-  for (const char* name : {"wan21_t2v_tiny", "wan22_ti2v_tiny"}) {
+  for (const char* name : {"wan21_t2v_tiny", "wan22_ti2v_tiny", "wan21_vae_tiny", "wan22_vae_tiny",
+                           "umt5_tiny", "clip_vit_tiny"}) {
     const auto result = run_command(kBinary + " model verify " + shell_quote(golden(name)));
     EXPECT_EQ(result.exit_code, kExitSuccess) << result.output;
     EXPECT_NE(result.output.find("verified: every output within tolerance"), std::string::npos)

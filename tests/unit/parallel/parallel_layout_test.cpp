@@ -47,5 +47,13 @@ TEST(ParallelLayout, ChecksTheWorldAndTheTensorParallelSplit) {
   EXPECT_THROW(validate_layout(ParallelLayout::parse("tp=3"), kWan14B, 3), ConfigError);
 }
 
+TEST(ParallelLayout, AGroupLargerThanTheWorldSuggestsARankCountThatFits) {
+  const auto problems = layout_problems(ParallelLayout::parse("ulysses=8"), kWan14B, 12);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("or run 8 ranks"), std::string::npos) << problems[0];
+  const auto too_few = layout_problems(ParallelLayout::parse("ulysses=8,cfg=2"), kWan14B, 12);
+  EXPECT_NE(too_few[0].find("or run 16 ranks"), std::string::npos) << too_few[0];
+}
+
 }  // namespace
 }  // namespace motionfarm::parallel
