@@ -20,6 +20,11 @@ const std::vector<Command>& all_commands();
 // Subcommands, one file each.
 int run_version_command(const std::vector<std::string>& args);
 int run_model_command(const std::vector<std::string>& args);
+int run_inspect_checkpoint_command(const std::vector<std::string>& args);
+int run_render_command(const std::vector<std::string>& args);
+int run_validate_command(const std::vector<std::string>& args);
+int run_run_command(const std::vector<std::string>& args);
+int run_status_command(const std::vector<std::string>& args);
 int run_pending_command(const std::string& name, const std::vector<std::string>& args);
 
 }  // namespace motionfarm::app

@@ -14,23 +14,6 @@ struct PendingCommand {
 
 const std::map<std::string, PendingCommand>& pending_commands() {
   static const std::map<std::string, PendingCommand> table = {
-      {"run",
-       {"the farm (issue #7)",
-        "motionfarm run JOB.yaml [--state-dir DIR] [--output-root DIR] [--layout ...]\n"
-        "Renders every asset of the manifest across the MPI world and resumes from the\n"
-        "job's state folder when rerun."}},
-      {"render",
-       {"the single-process pipeline (issue #5)",
-        "motionfarm render --image IN --prompt TEXT --frames N --out CLIP.mp4\n"
-        "Turns one image and a prompt into a clip in this process."}},
-      {"validate",
-       {"the farm (issue #7)",
-        "motionfarm validate JOB.yaml\n"
-        "Reports every problem of a manifest as file:line:col with the fix."}},
-      {"status",
-       {"the farm (issue #7)",
-        "motionfarm status STATE_DIR [--json]\n"
-        "Shows assets done/failed/pending of a running or finished job."}},
       {"plan",
        {"capacity planning (issue #11)",
         "motionfarm plan JOB.yaml --nodes N --gpus-per-node G --gpu KIND [--hours H]\n"
@@ -43,10 +26,6 @@ const std::map<std::string, PendingCommand>& pending_commands() {
        {"the morning report (issue #10)",
         "motionfarm report STATE_DIR\n"
         "Writes report.html and summary.json for a job."}},
-      {"inspect-checkpoint",
-       {"latent checkpoints (issue #8)",
-        "motionfarm inspect-checkpoint FILE\n"
-        "Prints the segments and sampling state a latent file holds."}},
   };
   return table;
 }

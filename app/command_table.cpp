@@ -10,28 +10,23 @@ template <const char* kName>
 int pending(const std::vector<std::string>& args) {
   return run_pending_command(kName, args);
 }
-constexpr char kRun[] = "run";
-constexpr char kRender[] = "render";
-constexpr char kValidate[] = "validate";
-constexpr char kStatus[] = "status";
 constexpr char kPlan[] = "plan";
 constexpr char kSubmit[] = "submit";
 constexpr char kReport[] = "report";
-constexpr char kInspectCheckpoint[] = "inspect-checkpoint";
 }  // namespace
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
-      {"run", "render every asset of a job manifest on the MPI world", &pending<kRun>},
-      {"render", "render one image + prompt into a clip in this process", &pending<kRender>},
-      {"validate", "check a job manifest and report every problem at once", &pending<kValidate>},
-      {"status", "show the progress of a running or finished job", &pending<kStatus>},
+      {"run", "render every asset of a job manifest on the MPI world", &run_run_command},
+      {"render", "render one image + prompt into a clip in this process", &run_render_command},
+      {"validate", "check a job manifest and report every problem at once", &run_validate_command},
+      {"status", "show the progress of a running or finished job", &run_status_command},
       {"plan", "simulate a job on a cluster and recommend layouts", &pending<kPlan>},
       {"submit", "write (and submit) an sbatch script for a job", &pending<kSubmit>},
       {"report", "write report.html and summary.json for a job", &pending<kReport>},
       {"model", "inspect weights and verify modules against reference vectors", &run_model_command},
       {"inspect-checkpoint", "print what a latent checkpoint file holds",
-       &pending<kInspectCheckpoint>},
+       &run_inspect_checkpoint_command},
       {"version", "print versions of motionfarm, LibTorch, MPI, CUDA and NCCL",
        &run_version_command},
   };

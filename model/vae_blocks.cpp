@@ -6,6 +6,7 @@
 
 #include "core/check.h"
 #include "core/error.h"
+#include "model/vae_row_split.h"
 
 namespace motionfarm::model {
 namespace {
@@ -62,8 +63,9 @@ void ResidualBlock::visit_parameters(const std::string& prefix, const VaeParamet
 
 at::Tensor ResidualBlock::forward(const at::Tensor& x, VaeFeatureCache& cache, bool) const {
   const at::Tensor h = shortcut_ ? shortcut_->forward(x) : x;
-  at::Tensor y = conv1_.forward_cached(at::silu(norm1_.forward(x)), cache.next_slot());
-  y = conv2_.forward_cached(at::silu(norm2_.forward(y)), cache.next_slot());
+  at::Tensor y =
+      conv1_.forward_cached(at::silu(norm1_.forward(x)), cache.next_slot(), cache.row_split());
+  y = conv2_.forward_cached(at::silu(norm2_.forward(y)), cache.next_slot(), cache.row_split());
   return y + h;
 }
 
@@ -77,7 +79,7 @@ void AttentionBlock::visit_parameters(const std::string& prefix, const VaeParame
   visit(prefix + "proj.bias", {dim_}, proj_bias_);
 }
 
-at::Tensor AttentionBlock::forward(const at::Tensor& x, VaeFeatureCache&, bool) const {
+at::Tensor AttentionBlock::forward(const at::Tensor& x, VaeFeatureCache& cache, bool) const {
   const auto s = x.sizes();  // [B, C, T, H, W]
   const int64_t b = s[0], c = s[1], t = s[2], h = s[3], w = s[4];
   // One sequence per frame: [B*T, H*W, C].
@@ -85,10 +87,18 @@ at::Tensor AttentionBlock::forward(const at::Tensor& x, VaeFeatureCache&, bool) 
   at::Tensor qkv = at::linear(tokens, qkv_weight_.reshape({3 * c, c}), qkv_bias_);
   // Scores and softmax in at least fp32 whatever the compute dtype.
   const auto work = qkv.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  at::Tensor keys_values = qkv.narrow(2, c, 2 * c);  // [B*T, HW, 2C]
+  if (VaeRowSplit* split = cache.row_split()) {
+    // On a band the queries are this band's pixels and the keys/values the whole frame's, in the
+    // frame's order: the band's rows of the whole-frame attention.
+    keys_values = split->gather_rows(keys_values.reshape({b * t, h, w, 2 * c}), 1)
+                      .reshape({b * t, -1, 2 * c});
+  }
   qkv = qkv.to(work);
+  keys_values = keys_values.to(work);
   const at::Tensor q = qkv.narrow(2, 0, c);
-  const at::Tensor k_t = qkv.narrow(2, c, c).transpose(1, 2);  // [B*T, C, HW]
-  const at::Tensor v = qkv.narrow(2, 2 * c, c);
+  const at::Tensor k_t = keys_values.narrow(2, 0, c).transpose(1, 2);  // [B*T, C, HW]
+  const at::Tensor v = keys_values.narrow(2, c, c);
   const double scale = 1.0 / std::sqrt(static_cast<double>(c));
   const int64_t queries = h * w;
   std::vector<at::Tensor> blocks;
@@ -169,11 +179,17 @@ at::Tensor Resample::downsample_time(const at::Tensor& x, VaeCacheSlot& slot) co
 }
 
 at::Tensor Resample::forward(const at::Tensor& x, VaeFeatureCache& cache, bool) const {
+  // Only the decoder runs on row bands; the downsampling's one-sided padding has no halo form.
+  MF_CHECK(cache.row_split() == nullptr || mode_ == ResampleMode::kUpsample2d ||
+               mode_ == ResampleMode::kUpsample3d,
+           ModelError, "VAE downsampling cannot run on row bands");
   switch (mode_) {
+    // Nearest upsampling of a band is the band of the upsampled frame: rows i -> 2i, 2i + 1.
     case ResampleMode::kUpsample3d:
-      return conv_.forward(upsample_nearest_2x(upsample_time(x, cache.next_slot())));
+      return conv_.forward(upsample_nearest_2x(upsample_time(x, cache.next_slot())),
+                           cache.row_split());
     case ResampleMode::kUpsample2d:
-      return conv_.forward(upsample_nearest_2x(x));
+      return conv_.forward(upsample_nearest_2x(x), cache.row_split());
     case ResampleMode::kDownsample3d:
       // ZeroPad2d((0, 1, 0, 1)): one zero column on the right, one zero row at the bottom.
       return downsample_time(conv_.forward(at::constant_pad_nd(x, {0, 1, 0, 1})),

@@ -57,7 +57,8 @@ class ResidualBlock : public VaeLayer {
   std::optional<CausalConv3d> shortcut_;
 };
 
-// Single-head self-attention over the pixels of each frame separately (no cache).
+// Single-head self-attention over the pixels of each frame separately (no cache). On a row band
+// (the cache's row_split) the band's pixels attend to the whole frame's gathered keys/values.
 class AttentionBlock : public VaeLayer {
  public:
   explicit AttentionBlock(int64_t dim);

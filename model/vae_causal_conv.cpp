@@ -47,6 +47,11 @@ void CausalConv3d::visit_parameters(const std::string& prefix, const VaeParamete
 }
 
 at::Tensor CausalConv3d::forward(const at::Tensor& x, const at::Tensor& past) const {
+  return convolve(x, past, padding_[1]);
+}
+
+at::Tensor CausalConv3d::convolve(const at::Tensor& x, const at::Tensor& past,
+                                  int64_t row_padding) const {
   MF_CHECK(weight_.defined(), ModelError, "VAE convolution used before its weights were loaded");
   at::Tensor input = x;
   const int64_t front = 2 * padding_[0];
@@ -64,10 +69,18 @@ at::Tensor CausalConv3d::forward(const at::Tensor& x, const at::Tensor& past) co
   }
   // Spatial padding is symmetric, so the convolution's own padding does it without a copy.
   return at::conv3d(input, weight_, bias_, {stride_[0], stride_[1], stride_[2]},
-                    {0, padding_[1], padding_[2]});
+                    {0, row_padding, padding_[2]});
 }
 
-at::Tensor CausalConv3d::forward_cached(const at::Tensor& x, VaeCacheSlot& slot) const {
+at::Tensor CausalConv3d::forward_cached(const at::Tensor& band, VaeCacheSlot& slot,
+                                        VaeRowSplit* split) const {
+  // On a band the halo rows stand in for the row padding; they are cached with the frames, as
+  // the next chunk's convolution reads the same neighbours' rows of those frames.
+  const bool halo = split != nullptr && padding_[1] > 0;
+  if (halo) {
+    MF_CHECK_EQ(stride_[1], 1, ModelError, "a strided VAE convolution cannot run on row bands");
+  }
+  const at::Tensor x = halo ? split->with_row_halo(band, padding_[1]) : band;
   // What the next chunk needs: the last two frames of this input, topped up with the previous
   // chunk's last frame when this chunk has only one. Cloned so the cache does not pin `x`.
   const int64_t frames = x.size(2);
@@ -77,7 +90,7 @@ at::Tensor CausalConv3d::forward_cached(const at::Tensor& x, VaeCacheSlot& slot)
   if (keep < kCachedFrames && has_past) {
     next = at::cat({slot.frames.narrow(2, slot.frames.size(2) - 1, 1).to(x.device()), next}, 2);
   }
-  at::Tensor out = forward(x, has_past ? slot.frames : at::Tensor());
+  at::Tensor out = convolve(x, has_past ? slot.frames : at::Tensor(), halo ? 0 : padding_[1]);
   slot.frames = next;
   slot.state = VaeCacheSlot::State::kFrames;
   return out;
@@ -96,8 +109,13 @@ void FrameConv2d::visit_parameters(const std::string& prefix, const VaeParameter
   visit(prefix + "bias", {out_channels_}, bias_);
 }
 
-at::Tensor FrameConv2d::forward(const at::Tensor& x) const {
+at::Tensor FrameConv2d::forward(const at::Tensor& x, VaeRowSplit* split) const {
   MF_CHECK(weight_.defined(), ModelError, "VAE convolution used before its weights were loaded");
+  if (split != nullptr && padding_ > 0) {
+    MF_CHECK_EQ(stride_, 1, ModelError, "a strided VAE convolution cannot run on row bands");
+    return at::conv3d(split->with_row_halo(x, padding_), weight_.unsqueeze(2), bias_, {1, 1, 1},
+                      {0, 0, padding_});
+  }
   // A (1, k, k) 3D convolution is the per-frame 2D convolution without folding T into the batch.
   return at::conv3d(x, weight_.unsqueeze(2), bias_, {1, stride_, stride_}, {0, padding_, padding_});
 }

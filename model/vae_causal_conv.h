@@ -16,6 +16,7 @@
 #include <string>
 
 #include "model/vae_parameters.h"
+#include "model/vae_row_split.h"
 
 namespace motionfarm::model {
 
@@ -42,9 +43,16 @@ class VaeFeatureCache {
   // Bytes held by the cached frames (for memory reports and tests).
   int64_t bytes() const;
 
+  // Set when the stream decodes one horizontal band of each frame (parallel decode): the layers
+  // then take their row padding from the neighbouring bands and gather the rows for attention.
+  // Borrowed (must outlive the stream's chunks); null, the default, for whole frames.
+  void set_row_split(VaeRowSplit* split) { row_split_ = split; }
+  VaeRowSplit* row_split() const { return row_split_; }
+
  private:
   std::deque<VaeCacheSlot> slots_;
   std::size_t cursor_ = 0;
+  VaeRowSplit* row_split_ = nullptr;
 };
 
 // nn.Conv3d whose time padding (2 * padding[0] frames) sits in front of the clip.
@@ -59,9 +67,14 @@ class CausalConv3d {
   // the front zero frames as it has frames.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& past = at::Tensor()) const;
   // forward() with the slot's frames as `past`, then remembers x's last two frames in the slot.
-  at::Tensor forward_cached(const at::Tensor& x, VaeCacheSlot& slot) const;
+  // With a `split`, x is one band of rows: its row padding comes from the neighbouring bands, and
+  // the slot remembers the frames with those halo rows.
+  at::Tensor forward_cached(const at::Tensor& x, VaeCacheSlot& slot,
+                            VaeRowSplit* split = nullptr) const;
 
  private:
+  at::Tensor convolve(const at::Tensor& x, const at::Tensor& past, int64_t row_padding) const;
+
   int64_t in_channels_;
   int64_t out_channels_;
   std::array<int64_t, 3> kernel_;
@@ -78,7 +91,8 @@ class FrameConv2d {
               int64_t stride = 1);
 
   void visit_parameters(const std::string& prefix, const VaeParameterVisitor& visit);
-  at::Tensor forward(const at::Tensor& x) const;
+  // With a `split`, x is one band of rows and the row padding comes from the neighbouring bands.
+  at::Tensor forward(const at::Tensor& x, VaeRowSplit* split = nullptr) const;
 
  private:
   int64_t in_channels_;

@@ -80,10 +80,11 @@ void VaeDecoder::visit_parameters(const std::string& prefix, const VaeParameterV
 
 at::Tensor VaeDecoder::forward(const at::Tensor& z, VaeFeatureCache& cache,
                                bool first_chunk) const {
-  at::Tensor y = conv1_.forward_cached(z, cache.next_slot());
+  at::Tensor y = conv1_.forward_cached(z, cache.next_slot(), cache.row_split());
   for (const auto& layer : middle_) y = layer->forward(y, cache, first_chunk);
   for (const auto& layer : upsamples_) y = layer->forward(y, cache, first_chunk);
-  return head_conv_.forward_cached(at::silu(head_norm_.forward(y)), cache.next_slot());
+  return head_conv_.forward_cached(at::silu(head_norm_.forward(y)), cache.next_slot(),
+                                   cache.row_split());
 }
 
 }  // namespace motionfarm::model

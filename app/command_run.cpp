@@ -1,0 +1,61 @@
+// motionfarm run: render every asset of a job manifest on the MPI world (coordinator/farm_run.h).
+// Exit codes: 0 every asset rendered, 4 the batch finished with failed assets, 75 stopped by a
+// signal (rerun to resume), 3 a manifest or state folder that cannot run (docs/exit-codes.md).
+#include <mpi.h>
+
+#include <ATen/Parallel.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "app/command.h"
+#include "app/options.h"
+#include "coordinator/farm_run.h"
+#include "core/exit_codes.h"
+#include "parallel/mpi_runtime.h"
+
+namespace motionfarm::app {
+
+namespace po = boost::program_options;
+
+int run_run_command(const std::vector<std::string>& args) {
+  po::options_description options(
+      "motionfarm run JOB.yaml [options]: render every asset of the job on the MPI world (or in "
+      "this process), resuming from the job's state folder when rerun (docs/farm.md)");
+  // clang-format off
+  options.add_options()
+      ("help,h", "show this help")
+      ("manifest", po::value<std::string>()->required(), "the job manifest (YAML)")
+      ("state-dir", po::value<std::string>(),
+       "ledger, logs and segment latents (default: <job>.motionfarm-state beside the output root)")
+      ("output-root", po::value<std::string>(), "where deliverables go (overrides output.root)")
+      ("layout", po::value<std::string>(),
+       "auto, or cfg=C,tp=T,ulysses=U,ring=R (overrides parallel.layout)")
+      ("force", po::bool_switch(), "redo finished work whose manifest settings changed")
+      ("progress-interval", po::value<double>()->default_value(30.0),
+       "seconds between progress log lines when stderr is not a terminal");
+  // clang-format on
+  po::positional_options_description positional;
+  positional.add("manifest", 1);
+  po::variables_map values;
+  if (!parse_subcommand_options("run", args, options, positional, values)) return kExitSuccess;
+
+  if (const char* threads = std::getenv("MOTIONFARM_TORCH_THREADS")) {
+    if (std::atoi(threads) > 0) at::set_num_threads(std::atoi(threads));
+  }
+  coordinator::FarmRunOptions run;
+  run.manifest = values["manifest"].as<std::string>();
+  if (values.count("state-dir")) run.state_dir = values["state-dir"].as<std::string>();
+  if (values.count("output-root")) run.output_root = values["output-root"].as<std::string>();
+  if (values.count("layout")) run.layout = values["layout"].as<std::string>();
+  run.force = values["force"].as<bool>();
+  run.progress_interval_s = values["progress-interval"].as<double>();
+
+  // The coordinator thread on rank 0 talks MPI while the main thread renders.
+  parallel::MpiRuntime mpi(nullptr, nullptr, MPI_THREAD_MULTIPLE);
+  return coordinator::run_farm(run);
+}
+
+}  // namespace motionfarm::app

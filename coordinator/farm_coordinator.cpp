@@ -1,0 +1,349 @@
+#include "coordinator/farm_coordinator.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "core/check.h"
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "rank/farm_channel.h"
+#include "rank/farm_task.h"
+#include "rank/stop_request.h"
+
+namespace motionfarm::coordinator {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string duration_text(double seconds) {
+  const auto s = static_cast<int64_t>(seconds + 0.5);
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof(text), "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>((s % 3600) / 60));
+  } else if (s >= 60) {
+    std::snprintf(text, sizeof(text), "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(text, sizeof(text), "%llds", static_cast<long long>(s));
+  }
+  return text;
+}
+
+// The coordinator's human-readable log: one timestamped line per event.
+class HumanLog {
+ public:
+  explicit HumanLog(const std::string& path) {
+    if (!path.empty()) out_.open(path, std::ios::app);
+  }
+  void line(const std::string& text) {
+    MF_LOG(Info, "coordinator") << text;
+    if (!out_) return;
+    const std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+    out_ << stamp << "  " << text << "\n" << std::flush;
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+struct Running {
+  size_t task = 0;
+  int attempt = 1;
+  int64_t attempt_id = 0;
+};
+
+struct Activity {
+  std::string task;
+  int64_t step = 0;
+  int64_t steps = 0;
+  bool dirty = false;
+};
+
+class Coordinator {
+ public:
+  explicit Coordinator(const CoordinatorOptions& options)
+      : o_(options),
+        scheduler_(*options.scheduler),
+        graph_(options.scheduler->graph()),
+        ledger_(*options.ledger),
+        log_(options.coordinator_log),
+        leaders_(options.farm->size()) {
+    MF_CHECK_EQ(options.farm->rank(), 0, Error, "the coordinator must be rank 0 of the farm");
+  }
+
+  FarmOutcome run() {
+    const SchedulerCounts initial = scheduler_.counts();
+    log_.line("run " + std::to_string(o_.run_id) + ": job '" + o_.job->name + "', " +
+              std::to_string(initial.assets) + " assets (" + std::to_string(initial.assets_done) +
+              " already done), " + std::to_string(o_.num_groups) + " model group" +
+              (o_.num_groups == 1 ? "" : "s"));
+    Clock::time_point last_tick = Clock::now();
+    Clock::time_point last_report = Clock::now();
+    while (stopped_leaders_ < leaders_) {
+      if (!stopping_ && rank::stop_requested()) {
+        begin_stop("signal " + std::to_string(rank::stop_signal()) + " received");
+      }
+      int from = -1;
+      if (rank::message_waiting(*o_.farm, MPI_ANY_SOURCE, rank::kTagReport, &from)) {
+        handle(from, rank::decode_report(rank::receive_text(*o_.farm, from, rank::kTagReport)));
+        dispatch();
+      } else {
+        // Polling keeps the loop free to notice a signal; a millisecond is nothing next to a
+        // sampling step.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (since(last_tick) >= 1.0) {
+        last_tick = Clock::now();
+        flush_activity();
+        if (o_.progress_tty) {
+          std::fprintf(stderr, "\r%s\033[K", progress_line().c_str());
+          std::fflush(stderr);
+        } else if (since(last_report) >= o_.progress_interval_s) {
+          last_report = Clock::now();
+          MF_LOG(Info, "progress") << progress_line();
+        }
+      }
+    }
+    if (o_.progress_tty) std::fprintf(stderr, "\r%s\033[K\n", progress_line().c_str());
+    ledger_.clear_group_activity();
+    return finish();
+  }
+
+ private:
+  void begin_stop(const std::string& reason) {
+    stopping_ = true;
+    stop_reason_ = reason;
+    log_.line("stopping: " + reason + "; every group leaves its task at the next step boundary");
+  }
+
+  void handle(int from, const rank::TaskReport& report) {
+    using rank::ReportKind;
+    if (report.kind == ReportKind::kProgress) {
+      // Written at once: `motionfarm status` shows each group's step (one small WAL commit,
+      // negligible next to a sampling step).
+      Activity& activity = activity_[report.group];
+      activity.step = report.step;
+      activity.steps = report.steps;
+      activity.dirty = true;
+      flush_activity();
+      rank::send_text(*o_.farm, from, rank::kTagStepReply, stopping_ ? "stop" : "go");
+      return;
+    }
+    if (report.kind != ReportKind::kReady) finish_task(from, report);
+    waiting_.push_back(from);
+  }
+
+  void finish_task(int from, const rank::TaskReport& report) {
+    const auto it = running_.find(from);
+    MF_CHECK(it != running_.end(), CommError,
+             "group leader " << from << " reported a task it was never given");
+    const Running running = it->second;
+    running_.erase(it);
+    const TaskNode& node = graph_.tasks()[running.task];
+    const std::string& asset_id = graph_.assets()[node.asset].id;
+    AttemptEnd end;
+    end.outcome = rank::to_string(report.kind);
+    end.error_type = report.error_type;
+    end.error = report.error;
+    end.seconds = report.seconds;
+    end.forward_seconds = report.forward_seconds;
+    ledger_.attempt_ended(running.attempt_id, end);
+    forward_seconds_ += report.forward_seconds;
+    ++tasks_run_;
+    activity_[report.group] = Activity{"", 0, 0, true};
+
+    switch (report.kind) {
+      case rank::ReportKind::kDone: {
+        scheduler_.succeeded(running.task);
+        LedgerTask task;
+        task.name = node.name;
+        task.asset_id = asset_id;
+        task.kind = to_string(node.kind);
+        task.segment_index = node.segment_index;
+        task.latent_path = report.latent_path;
+        task.checksum = report.latent_checksum;
+        for (const rank::OutputRecord& output : report.outputs) {
+          ledger_.output_written(
+              {output.path, asset_id, output.format, "written", output.bytes, output.checksum});
+        }
+        ledger_.task_done(task);
+        if (scheduler_.asset_state(node.asset) == AssetState::kDone) {
+          ledger_.set_asset_state(asset_id, "done", "");
+          ++finished_this_run_;
+          log_.line("asset " + asset_id + " done");
+        }
+        break;
+      }
+      case rank::ReportKind::kFailed: {
+        const FailureOutcome outcome = scheduler_.failed(running.task, report.error);
+        log_.line("task " + node.name + " attempt " + std::to_string(running.attempt) +
+                  " failed on group " + std::to_string(report.group) + " (" + report.error_type +
+                  "): " + report.error);
+        if (outcome == FailureOutcome::kAssetFailed) {
+          ledger_.set_asset_state(asset_id, "failed", scheduler_.asset_error(node.asset));
+          ++finished_this_run_;
+          log_.line("asset " + asset_id + " FAILED: " + scheduler_.asset_error(node.asset));
+        }
+        break;
+      }
+      case rank::ReportKind::kInterrupted:
+        scheduler_.interrupted(running.task);
+        log_.line("task " + node.name + " interrupted at a step boundary; a rerun redoes it");
+        if (!stopping_) begin_stop("group " + std::to_string(report.group) + " was stopped");
+        break;
+      default:
+        throw CommError("unexpected report '" + std::string(rank::to_string(report.kind)) + "'");
+    }
+  }
+
+  void dispatch() {
+    while (!waiting_.empty()) {
+      const int leader = waiting_.front();
+      if (stopping_ || scheduler_.settled()) {
+        waiting_.pop_front();
+        rank::Assignment stop;
+        stop.stop = true;
+        stop.stop_reason = stopping_ ? stop_reason_ : "every asset is done or failed";
+        rank::send_text(*o_.farm, leader, rank::kTagAssignment, rank::encode(stop));
+        ++stopped_leaders_;
+        continue;
+      }
+      const std::optional<size_t> next = scheduler_.next_task();
+      if (!next) return;  // the ready work is running; wait for a result
+      waiting_.pop_front();
+      assign(leader, *next);
+    }
+  }
+
+  void assign(int leader, size_t task_index) {
+    const TaskNode& node = graph_.tasks()[task_index];
+    const AssetPlan& plan = (*o_.plans)[node.asset];
+    rank::Assignment assignment;
+    rank::FarmTask& task = assignment.task;
+    task.task = static_cast<int64_t>(task_index);
+    task.name = node.name;
+    task.kind = node.kind == TaskKind::kSegment ? rank::FarmTaskKind::kSegment
+                                                : rank::FarmTaskKind::kAssembly;
+    task.segment_index = node.segment_index;
+    task.attempt = scheduler_.failed_attempts(task_index) + 1;
+    task.latent_folder = latent_folder(o_.state_dir, plan.render.id);
+    // The test hook fails the asset's first task once, so the retry path runs end to end.
+    task.fail_on_purpose = task.attempt == 1 &&
+                           task_index == graph_.asset_tasks(node.asset).front() &&
+                           o_.fail_first_attempt.count(plan.render.id) > 0;
+    task.asset = plan.render;
+    if (node.kind == TaskKind::kAssembly) {
+      for (const rank::Deliverable& d : plan.render.deliverables) {
+        ledger_.claim_output(d.path, plan.render.id, d.format);
+      }
+    }
+    // The group index is the leader's rank in the farm communicator (Topology orders them so).
+    const int64_t attempt_id =
+        ledger_.attempt_started(o_.run_id, node.name, plan.render.id, task.attempt, leader);
+    running_[leader] = Running{task_index, task.attempt, attempt_id};
+    activity_[leader] =
+        Activity{node.name, 0, node.kind == TaskKind::kSegment ? task.asset.steps : 0, true};
+    MF_LOG(Debug, "coordinator") << "task " << node.name << " attempt " << task.attempt
+                                 << " -> group " << leader;
+    rank::send_text(*o_.farm, leader, rank::kTagAssignment, rank::encode(assignment));
+  }
+
+  void flush_activity() {
+    for (auto& [group, activity] : activity_) {
+      if (!activity.dirty) continue;
+      ledger_.set_group_activity(group, o_.run_id, activity.task, activity.step, activity.steps);
+      activity.dirty = false;
+    }
+  }
+
+  std::string progress_line() const {
+    const SchedulerCounts c = scheduler_.counts();
+    const double elapsed = since(start_);
+    std::ostringstream line;
+    line << "[" << o_.job->name << "] " << c.assets_done << "/" << c.assets << " done, "
+         << c.assets_failed << " failed, " << c.tasks_running << " tasks running";
+    if (finished_this_run_ > 0 && elapsed > 0) {
+      const double per_minute = static_cast<double>(finished_this_run_) * 60.0 / elapsed;
+      const int64_t remaining = c.assets - c.assets_done - c.assets_failed;
+      line.precision(3);
+      line << " | " << per_minute << " assets/min | ETA "
+           << duration_text(static_cast<double>(remaining) * 60.0 / per_minute);
+    }
+    line << " | " << duration_text(elapsed);
+    return line.str();
+  }
+
+  FarmOutcome finish() {
+    FarmOutcome outcome;
+    const SchedulerCounts c = scheduler_.counts();
+    outcome.assets = c.assets;
+    outcome.done = c.assets_done;
+    outcome.failed = c.assets_failed;
+    outcome.stopped = stopping_ && !scheduler_.settled();
+    outcome.wall_seconds = since(start_);
+    outcome.forward_seconds = forward_seconds_;
+    outcome.tasks_run = tasks_run_;
+    for (size_t a = 0; a < graph_.assets().size(); ++a) {
+      if (scheduler_.asset_state(a) == AssetState::kFailed) {
+        outcome.failures.push_back(graph_.assets()[a].id + ": " + scheduler_.asset_error(a));
+      }
+    }
+    std::ostringstream summary;
+    summary << outcome.done << " of " << outcome.assets << " assets done, " << outcome.failed
+            << " failed";
+    if (outcome.stopped) {
+      summary << ", " << (outcome.assets - outcome.done - outcome.failed) << " left: stopped ("
+              << stop_reason_ << "); rerun the same command to resume";
+      outcome.exit_code = kExitPreempted;
+    } else {
+      outcome.exit_code = outcome.failed > 0 ? kExitAssetsFailed : kExitSuccess;
+    }
+    summary << " (" << tasks_run_ << " tasks in " << duration_text(outcome.wall_seconds) << ")";
+    outcome.summary = summary.str();
+    log_.line("run " + std::to_string(o_.run_id) + " ends: " + outcome.summary);
+    for (const std::string& failure : outcome.failures) log_.line("  failed " + failure);
+    ledger_.end_run(o_.run_id, outcome.exit_code, outcome.summary);
+    return outcome;
+  }
+
+  const CoordinatorOptions& o_;
+  Scheduler& scheduler_;
+  const WorkGraph& graph_;
+  JobLedger& ledger_;
+  HumanLog log_;
+  const int leaders_;
+  const Clock::time_point start_ = Clock::now();
+  std::deque<int> waiting_;
+  std::map<int, Running> running_;
+  std::map<int, Activity> activity_;
+  int stopped_leaders_ = 0;
+  bool stopping_ = false;
+  std::string stop_reason_;
+  int64_t finished_this_run_ = 0;
+  int64_t tasks_run_ = 0;
+  double forward_seconds_ = 0.0;
+};
+
+}  // namespace
+
+FarmOutcome run_coordinator(const CoordinatorOptions& options) {
+  MF_CHECK(options.job && options.plans && options.ledger && options.scheduler && options.farm,
+           Error, "run_coordinator needs a job, plans, a ledger, a scheduler and the farm comm");
+  Coordinator coordinator(options);
+  return coordinator.run();
+}
+
+}  // namespace motionfarm::coordinator

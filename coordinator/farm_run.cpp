@@ -1,0 +1,307 @@
+#include "coordinator/farm_run.h"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "coordinator/asset_plan.h"
+#include "coordinator/farm_coordinator.h"
+#include "coordinator/job_ledger.h"
+#include "coordinator/manifest_naming.h"
+#include "coordinator/manifest_reader.h"
+#include "coordinator/resume.h"
+#include "coordinator/scheduler.h"
+#include "core/check.h"
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "parallel/mpi_comm.h"
+#include "parallel/mpi_runtime.h"
+#include "parallel/parallel_layout.h"
+#include "parallel/topology.h"
+#include "rank/demo_model.h"
+#include "rank/farm_channel.h"
+#include "rank/farm_worker.h"
+#include "rank/group_denoiser.h"
+#include "rank/model_bundle.h"
+#include "rank/model_files.h"
+#include "rank/model_preset.h"
+#include "rank/stop_request.h"
+
+namespace motionfarm::coordinator {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Rank 0's start-up: everything it decides before the other ranks load the model.
+struct Startup {
+  Job job;
+  std::string state_dir;
+  parallel::ParallelLayout layout;
+  std::unique_ptr<JobLedger> ledger;
+  std::vector<AssetPlan> plans;
+  std::unique_ptr<Scheduler> scheduler;
+  int64_t run_id = 0;
+};
+
+std::set<std::string> fail_first_attempt_ids() {
+  std::set<std::string> ids;
+  const char* env = std::getenv("MOTIONFARM_TEST_FAIL_FIRST_ATTEMPT");
+  if (!env) return ids;
+  std::stringstream list(env);
+  for (std::string id; std::getline(list, id, ',');) {
+    if (!id.empty()) ids.insert(id);
+  }
+  return ids;
+}
+
+parallel::ParallelLayout choose_layout(const FarmRunOptions& options, const Job& job,
+                                       int world_size) {
+  parallel::ParallelLayout layout;  // auto: one rank per group, every rank renders its own asset
+  if (!options.layout.empty() && options.layout != "auto") {
+    layout = parallel::ParallelLayout::parse(options.layout);
+  } else if (options.layout.empty() && job.layout) {
+    layout = *job.layout;
+  }
+  const ModelFacts& facts = job.model.facts;
+  parallel::validate_layout(layout, {facts.num_heads, facts.dim, facts.ffn_dim}, world_size);
+  return layout;
+}
+
+Startup start_job(const FarmRunOptions& options, int world_size) {
+  Startup s;
+  ManifestOptions manifest_options;
+  manifest_options.world_size = world_size;
+  s.job = load_job(options.manifest, manifest_options);
+  if (!options.output_root.empty()) {
+    s.job.output.root = fs::absolute(options.output_root).lexically_normal().string();
+  }
+  s.layout = choose_layout(options, s.job, world_size);
+  s.state_dir = options.state_dir.empty() ? default_state_dir(s.job.output.root, s.job.name)
+                                          : fs::absolute(options.state_dir).string();
+  s.ledger = std::make_unique<JobLedger>(s.state_dir);
+  const std::optional<std::string> name = s.ledger->job_value("name");
+  MF_CHECK(!name || *name == s.job.name, ConfigError,
+           "state folder " << s.state_dir << " belongs to job '" << *name << "', not '"
+                           << s.job.name << "': pass another --state-dir");
+  s.ledger->set_job_value("name", s.job.name);
+  s.ledger->set_job_value("manifest", s.job.manifest_path);
+  s.ledger->set_job_value("output_root", s.job.output.root);
+  // {date} is the job's first start date, so a rerun on another day writes the same paths.
+  std::optional<std::string> date = s.ledger->job_value("date");
+  if (!date) {
+    date = today_date();
+    s.ledger->set_job_value("date", *date);
+  }
+  for (const AssetSpec& asset : s.job.assets) s.plans.push_back(plan_asset(s.job, asset, *date));
+  s.scheduler =
+      std::make_unique<Scheduler>(WorkGraph(work_of_job(s.job)), s.job.resources.max_attempts);
+  const ResumeSummary resume =
+      reconcile_with_ledger(*s.ledger, s.job, s.plans, s.state_dir, options.force, *s.scheduler);
+  if (resume.assets_kept > 0 || resume.segments_kept > 0) {
+    MF_LOG(Info, "farm") << "resuming: " << resume.assets_kept << " assets already done, "
+                         << resume.segments_kept << " finished segments kept";
+  }
+  for (const std::string& line : resume.redone) MF_LOG(Warn, "farm") << "--force: " << line;
+  for (const std::string& line : resume.blocked_outputs) MF_LOG(Warn, "farm") << line;
+  s.run_id = s.ledger->begin_run(world_size, s.layout.to_string());
+  return s;
+}
+
+// The model every rank loads: the preset and its files.
+struct ModelChoice {
+  rank::ModelPreset preset;
+  rank::ModelFiles files;
+};
+
+json model_message(const Job& job) {
+  const WeightPaths& w = job.model.weights;
+  return {{"preset", job.model.preset},
+          {"random", w.random},
+          {"folder", w.release_folder},
+          {"dit", w.dit},
+          {"vae", w.vae},
+          {"text_encoder", w.text_encoder},
+          {"tokenizer", w.tokenizer},
+          {"image_encoder", w.image_encoder}};
+}
+
+ModelChoice model_choice(const json& m) {
+  ModelChoice choice;
+  const std::string preset = m.at("preset").get<std::string>();
+  if (m.at("random").get<bool>()) {
+    MF_CHECK(preset == rank::kDemoPresetName, ConfigError,
+             "weights: random runs the " << rank::kDemoPresetName << " preset in the farm, not '"
+                                         << preset << "'");
+    const rank::DemoModel demo = rank::ensure_demo_model();
+    choice.preset = demo.preset;
+    choice.files = demo.files;
+    return choice;
+  }
+  choice.preset = rank::load_model_preset(preset);
+  const std::string folder = m.at("folder").get<std::string>();
+  if (!folder.empty()) choice.files = rank::ModelFiles::in_folder(folder, choice.preset);
+  rank::ModelFiles given;
+  given.dit = m.at("dit").get<std::string>();
+  given.vae = m.at("vae").get<std::string>();
+  given.text_encoder = m.at("text_encoder").get<std::string>();
+  given.tokenizer = m.at("tokenizer").get<std::string>();
+  given.image_encoder = m.at("image_encoder").get<std::string>();
+  choice.files = choice.files.overridden_by(given);
+  return choice;
+}
+
+// Collective over `world`: rank 0's text reaches every rank.
+std::string broadcast_from_zero(const parallel::MpiComm& world, std::string text) {
+  rank::broadcast_text(world, text, 0);
+  return text;
+}
+
+// Collective over `world`: true when every rank passed `ok`.
+bool all_ok(const parallel::MpiComm& world, bool ok) {
+  int mine = ok ? 1 : 0;
+  int all = 0;
+  parallel::check_mpi(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, world.get()),
+                      "MPI_Allreduce (start-up)");
+  return all == 1;
+}
+
+void print_outcome(const FarmOutcome& outcome, const std::string& state_dir) {
+  std::cout << "motionfarm run: " << outcome.summary << "\n";
+  for (const std::string& failure : outcome.failures) std::cout << "  failed " << failure << "\n";
+  std::cout << "state folder: " << state_dir << " (motionfarm status " << state_dir << ")\n"
+            << std::flush;
+}
+
+}  // namespace
+
+std::string default_state_dir(const std::string& output_root, const std::string& job_name) {
+  const fs::path root = fs::path(output_root).lexically_normal();
+  const fs::path parent =
+      root.has_filename() ? root.parent_path() : root.parent_path().parent_path();
+  return (parent / (job_name + ".motionfarm-state")).string();
+}
+
+int run_farm(const FarmRunOptions& options) {
+  rank::install_stop_signal_handlers();
+  const parallel::MpiComm world = parallel::MpiComm::world();
+  const int world_rank = world.rank();
+  const int world_size = world.size();
+  core::Logger::instance().set_rank(world_rank, world_size);
+
+  // Start-up on rank 0; its verdict reaches every rank before anything collective can hang.
+  std::optional<Startup> startup;
+  std::exception_ptr startup_error;
+  json message;
+  if (world_rank == 0) {
+    try {
+      startup = start_job(options, world_size);
+      message = {{"ok", true},
+                 {"model", model_message(startup->job)},
+                 {"layout", startup->layout.to_string()},
+                 {"state_dir", startup->state_dir}};
+    } catch (...) {
+      startup_error = std::current_exception();
+      message = {{"ok", false}};
+    }
+  }
+  message = json::parse(broadcast_from_zero(world, message.dump()));
+  if (!message.at("ok").get<bool>()) {
+    if (startup_error) std::rethrow_exception(startup_error);
+    return kExitBadInput;
+  }
+  const std::string state_dir = message.at("state_dir").get<std::string>();
+  fs::create_directories(fs::path(state_dir) / "logs");
+  char log_name[64];
+  std::snprintf(log_name, sizeof(log_name), "rank-%04d.jsonl", world_rank);
+  core::Logger::instance().open_json_file((fs::path(state_dir) / "logs" / log_name).string());
+
+  // Every rank loads the model; a rank that cannot makes every rank leave together.
+  std::optional<rank::ModelBundle> bundle;
+  std::exception_ptr load_error;
+  try {
+    const ModelChoice choice = model_choice(message.at("model"));
+    choice.files.check(choice.preset);
+    bundle.emplace(rank::ModelBundle::load(choice.preset, choice.files));
+  } catch (...) {
+    load_error = std::current_exception();
+  }
+  if (!all_ok(world, !load_error)) {
+    if (startup)
+      startup->ledger->end_run(startup->run_id, kExitBadInput, "the model failed to load");
+    if (load_error && world_rank == 0) std::rethrow_exception(load_error);
+    return kExitBadInput;
+  }
+
+  const parallel::ParallelLayout layout =
+      parallel::ParallelLayout::parse(message.at("layout").get<std::string>());
+  const parallel::Topology topology = parallel::Topology::create(world, layout);
+  MF_CHECK(world_rank != 0 || (topology.is_group_leader() && topology.group_index() == 0), Error,
+           "world rank 0 must lead group 0 (it hosts the coordinator)");
+  MF_LOG(Info, "farm") << topology.describe();
+  const rank::GroupDenoiser denoiser(bundle->dit(), topology);
+  parallel::MpiComm farm;
+  if (topology.is_group_leader())
+    farm = parallel::MpiComm::duplicate(topology.leaders_comm().get());
+
+  FarmOutcome outcome;
+  std::thread coordinator;
+  if (world_rank == 0) {
+    CoordinatorOptions c;
+    c.job = &startup->job;
+    c.plans = &startup->plans;
+    c.state_dir = state_dir;
+    c.ledger = startup->ledger.get();
+    c.scheduler = startup->scheduler.get();
+    c.farm = &farm;
+    c.num_groups = topology.num_groups();
+    c.run_id = startup->run_id;
+    c.progress_interval_s = options.progress_interval_s;
+    c.progress_tty = isatty(fileno(stderr)) != 0;
+    c.coordinator_log = (fs::path(state_dir) / "logs" / "coordinator.log").string();
+    c.fail_first_attempt = fail_first_attempt_ids();
+    coordinator = std::thread([c, &outcome]() {
+      try {
+        outcome = run_coordinator(c);
+      } catch (const std::exception& error) {
+        // The ledger or the messaging broke: no group can be told what to do any more.
+        MF_LOG(Error, "coordinator") << "the coordinator failed: " << error.what();
+        parallel::MpiRuntime::abort_job(
+            dynamic_cast<const CommError*>(&error) ? kExitCommFailure : kExitInternalError);
+      }
+    });
+  }
+  try {
+    rank::FarmWorkerOptions w;
+    w.topology = &topology;
+    w.farm = &farm;
+    w.bundle = &*bundle;
+    w.denoiser = &denoiser;
+    rank::run_farm_worker(w);
+  } catch (const std::exception& error) {
+    // Outside a task boundary: this rank cannot go on and its group would wait forever.
+    MF_LOG(Error, "farm") << "rank " << world_rank << " failed: " << error.what();
+    parallel::MpiRuntime::abort_job(dynamic_cast<const CommError*>(&error) ? kExitCommFailure
+                                                                           : kExitInternalError);
+  }
+  if (coordinator.joinable()) coordinator.join();
+
+  int exit_code = outcome.exit_code;
+  parallel::check_mpi(MPI_Bcast(&exit_code, 1, MPI_INT, 0, world.get()), "MPI_Bcast (exit code)");
+  if (world_rank == 0) print_outcome(outcome, state_dir);
+  return exit_code;
+}
+
+}  // namespace motionfarm::coordinator

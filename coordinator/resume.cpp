@@ -1,0 +1,141 @@
+#include "coordinator/resume.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.h"
+#include "rank/segment_latents.h"
+
+namespace motionfarm::coordinator {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+bool latent_intact(const LedgerTask& task) {
+  return !task.latent_path.empty() && fs::exists(task.latent_path) &&
+         rank::file_checksum(task.latent_path) == task.checksum;
+}
+
+}  // namespace
+
+ResumeSummary reconcile_with_ledger(JobLedger& ledger, const Job& job,
+                                    const std::vector<AssetPlan>& plans,
+                                    const std::string& state_dir, bool force,
+                                    Scheduler& scheduler) {
+  ResumeSummary summary;
+  std::map<std::string, LedgerAsset> known = ledger.assets();
+  std::map<std::string, LedgerTask> done = ledger.done_tasks();
+  const std::map<std::string, LedgerOutput> claimed = ledger.outputs();
+  const WorkGraph& graph = scheduler.graph();
+
+  // Conflicts first, so a refused run changes nothing.
+  std::vector<std::string> conflicts;
+  for (size_t a = 0; a < plans.size(); ++a) {
+    const AssetPlan& plan = plans[a];
+    const auto it = known.find(plan.render.id);
+    if (it == known.end() || it->second.facts_hash == plan.facts_hash) continue;
+    int64_t finished = 0;
+    bool clip = false;
+    for (size_t task : graph.asset_tasks(a)) {
+      if (!done.count(graph.tasks()[task].name)) continue;
+      if (graph.tasks()[task].kind == TaskKind::kAssembly)
+        clip = true;
+      else
+        ++finished;
+    }
+    if (finished == 0 && !clip) continue;
+    std::ostringstream line;
+    line << "asset '" << plan.render.id << "' (" << job.assets[a].source.to_string()
+         << "): " << join(changed_facts(it->second.facts, plan.facts_json)) << " changed; its "
+         << finished << " finished segment" << (finished == 1 ? "" : "s")
+         << (clip ? " and its clip" : "") << " would be redone";
+    conflicts.push_back(line.str());
+  }
+  if (!conflicts.empty() && !force) {
+    std::string message =
+        "the manifest changed since this state folder's earlier run, in ways "
+        "that change finished clips:";
+    for (const std::string& conflict : conflicts) message += "\n  " + conflict;
+    message +=
+        "\nrerun with --force to redo them, restore the manifest, or use another "
+        "--state-dir for a new job";
+    throw ConfigError(message);
+  }
+  for (const std::string& conflict : conflicts) summary.redone.push_back(conflict);
+
+  for (size_t a = 0; a < plans.size(); ++a) {
+    const AssetPlan& plan = plans[a];
+    const AssetSpec& spec = job.assets[a];
+    LedgerAsset row;
+    row.id = plan.render.id;
+    row.index = spec.index;
+    row.segments = static_cast<int64_t>(spec.segments.size());
+    row.priority = spec.priority;
+    row.facts = plan.facts_json;
+    row.facts_hash = plan.facts_hash;
+    row.delivery_hash = plan.delivery_hash;
+    const auto it = known.find(row.id);
+    if (it != known.end() && it->second.facts_hash != plan.facts_hash) {
+      ledger.forget_tasks(row.id);
+      std::error_code ignored;
+      fs::remove_all(latent_folder(state_dir, row.id), ignored);
+      for (size_t task : graph.asset_tasks(a)) done.erase(graph.tasks()[task].name);
+    }
+    const bool delivery_changed =
+        it != known.end() && it->second.delivery_hash != plan.delivery_hash;
+    ledger.put_asset(row);
+
+    // Keep each finished segment whose file is intact, up to the first that is not.
+    bool chain_intact = true;
+    for (size_t task : graph.asset_tasks(a)) {
+      const TaskNode& node = graph.tasks()[task];
+      const auto d = done.find(node.name);
+      bool keep = chain_intact && d != done.end();
+      if (keep && node.kind == TaskKind::kSegment) keep = latent_intact(d->second);
+      if (keep && node.kind == TaskKind::kAssembly) {
+        keep = !delivery_changed;
+        for (const rank::Deliverable& deliverable : plan.render.deliverables) {
+          keep = keep && fs::exists(deliverable.path);
+        }
+      }
+      if (keep) {
+        scheduler.restore_done(task);
+        if (node.kind == TaskKind::kSegment) ++summary.segments_kept;
+      } else {
+        chain_intact = false;
+        if (d != done.end()) ledger.forget_task(node.name);
+      }
+    }
+    if (scheduler.asset_state(a) == AssetState::kDone) {
+      ++summary.assets_kept;
+      summary.segments_kept -= row.segments;
+      ledger.set_asset_state(row.id, "done", "");
+      continue;
+    }
+    ledger.set_asset_state(row.id, "pending", "");
+
+    // A deliverable in the way that this job did not write is never replaced silently.
+    if (!job.output.overwrite) {
+      for (const rank::Deliverable& deliverable : plan.render.deliverables) {
+        if (!fs::exists(deliverable.path) || claimed.count(deliverable.path)) continue;
+        const std::string reason = "output " + deliverable.path +
+                                   " exists and was not written by this job: move it away or "
+                                   "set output.overwrite: true";
+        scheduler.fail_asset(a, reason);
+        ledger.set_asset_state(row.id, "failed", reason);
+        summary.blocked_outputs.push_back("asset '" + row.id + "': " + reason);
+        break;
+      }
+    }
+  }
+  return summary;
+}
+
+}  // namespace motionfarm::coordinator

@@ -1,0 +1,51 @@
+#include "io/hdf5_handles.h"
+
+#include <string>
+#include <vector>
+
+namespace motionfarm::io {
+namespace {
+
+// Collects each entry's description; HDF5 calls this once per stack entry.
+herr_t collect_entry(unsigned /*index*/, const H5E_error2_t* entry, void* client_data) {
+  auto& descriptions = *static_cast<std::vector<std::string>*>(client_data);
+  std::string text = entry->desc != nullptr ? entry->desc : "";
+  if (text.empty()) {
+    // Some entries carry their meaning only in the minor message ("file signature not found").
+    char minor[160] = {};
+    if (H5Eget_msg(entry->min_num, nullptr, minor, sizeof(minor)) > 0) text = minor;
+  }
+  if (!text.empty() && (descriptions.empty() || descriptions.back() != text)) {
+    descriptions.push_back(std::move(text));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void quiet_hdf5_errors() {
+  thread_local bool quiet = false;
+  if (quiet) return;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  quiet = true;
+}
+
+std::string take_hdf5_error_stack() {
+  std::vector<std::string> descriptions;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, &collect_entry, &descriptions);
+  H5Eclear2(H5E_DEFAULT);
+  std::string joined;
+  for (const std::string& text : descriptions) {
+    if (!joined.empty()) joined += "; ";
+    joined += text;
+  }
+  return joined.empty() ? "HDF5 reported no details" : joined;
+}
+
+std::string hdf5_library_version() {
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
+}
+
+}  // namespace motionfarm::io

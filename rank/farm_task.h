@@ -1,0 +1,107 @@
+// The farm's messages between the coordinator and a model group, as plain structs with a JSON
+// form (the wire format of farm_channel.h; docs/farm.md documents the protocol).
+//
+// A task is self-contained: it carries everything the group needs about its asset (image,
+// prompt, seed, size, sampler, the segment plan, the deliverables), so a rank never reads the
+// manifest and the coordinator alone decides what runs where.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace motionfarm::rank {
+
+// One segment of an asset's chain (coordinator::SegmentPlan, as a rank needs it).
+struct SegmentWork {
+  int64_t frames = 0;          // frames the segment generates (4n+1)
+  int64_t context_frames = 0;  // leading frames shared with the previous segment
+  int64_t new_frames = 0;      // frames it adds to the clip
+};
+
+struct Deliverable {
+  std::string format;  // io/output_format.h name: "mp4", "png", ...
+  std::string path;    // absolute final path
+};
+
+// Everything about one asset that changes what its pixels are, and where they go.
+struct AssetRender {
+  std::string id;
+  std::string image;
+  std::string prompt;
+  std::string negative_prompt;
+  uint64_t seed = 0;
+  int64_t width = 0;
+  int64_t height = 0;
+  double fps = 16.0;
+  std::string sampler = "unipc";
+  int64_t steps = 40;
+  double shift = 5.0;
+  double guidance = 5.0;
+  bool anchor = true;  // segments after the first keep the original image's CLIP features
+  double renoise = 0.0;
+  bool color_match = false;
+  std::vector<SegmentWork> segments;
+  std::vector<Deliverable> deliverables;
+};
+
+enum class FarmTaskKind { kSegment, kAssembly };
+
+struct FarmTask {
+  int64_t task = -1;  // the coordinator's task index
+  std::string name;   // "<asset>/segment-001"
+  FarmTaskKind kind = FarmTaskKind::kSegment;
+  int64_t segment_index = -1;  // -1 for assembly
+  int attempt = 1;             // 1-based, counting failed attempts of this task in this run
+  std::string latent_folder;   // where segment_<k>.safetensors files live (state folder)
+  // Test hook (docs/farm.md): the coordinator sets it when MOTIONFARM_TEST_FAIL_FIRST_ATTEMPT
+  // names the asset and this is the first attempt of its first task; the group then fails the
+  // task on purpose.
+  bool fail_on_purpose = false;
+  AssetRender asset;
+};
+
+enum class ReportKind { kReady, kDone, kFailed, kInterrupted, kProgress };
+const char* to_string(ReportKind kind);
+
+struct OutputRecord {
+  std::string format;
+  std::string path;
+  int64_t bytes = 0;
+  std::string checksum;  // fnv1a64 hex of the file (of the frame files, in order, for png)
+};
+
+// Leader -> coordinator. kReady asks for work (also the first message); kDone/kFailed/
+// kInterrupted end a task and ask for the next; kProgress (after each sampling step) needs no
+// answer and doubles as the group's heartbeat.
+struct TaskReport {
+  ReportKind kind = ReportKind::kReady;
+  int group = 0;
+  int64_t task = -1;
+  int attempt = 0;
+  std::string error;       // kFailed: what went wrong; kInterrupted: the step it stopped after
+  std::string error_type;  // kFailed: "input", "model", "config", "non-finite", "internal"...
+  std::string latent_path;
+  std::string latent_checksum;
+  std::vector<OutputRecord> outputs;
+  double seconds = 0.0;          // wall time of the task on the leader
+  double forward_seconds = 0.0;  // of which in the DiT forward
+  int64_t step = 0;              // kProgress: steps done
+  int64_t steps = 0;
+};
+
+// Coordinator -> leader: a task, or stop (no more work, or the job is stopping).
+struct Assignment {
+  bool stop = false;
+  std::string stop_reason;
+  FarmTask task;
+};
+
+std::string encode(const Assignment& assignment);
+Assignment decode_assignment(const std::string& text);
+std::string encode(const TaskReport& report);
+TaskReport decode_report(const std::string& text);
+std::string encode(const FarmTask& task);
+FarmTask decode_task(const std::string& text);
+
+}  // namespace motionfarm::rank

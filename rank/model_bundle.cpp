@@ -1,0 +1,147 @@
+#include "rank/model_bundle.h"
+
+#include <chrono>
+#include <utility>
+
+#include "core/check.h"
+#include "core/log.h"
+#include "io/safetensors_checkpoint.h"
+#include "model/checkpoint_inspection.h"
+#include "model/encoder_checkpoint.h"
+#include "model/umt5_encoder.h"
+#include "model/vae_loader.h"
+#include "model/wan_dit_weights.h"
+
+namespace motionfarm::rank {
+namespace {
+
+// What inspect_checkpoint's module names are, and which option takes each.
+struct ModuleRole {
+  const char* module;
+  const char* description;
+  const char* option;
+};
+
+constexpr ModuleRole kRoles[] = {
+    {"wan_dit", "a Wan diffusion transformer (DiT)", "--dit"},
+    {"wan_vae", "a Wan2.1 VAE", "--vae"},
+    {"wan22_vae", "a Wan2.2 VAE", "--vae"},
+    {"umt5_encoder", "a umT5 text encoder", "--text-encoder"},
+    {"clip_vision", "a CLIP vision tower", "--image-encoder"},
+};
+
+const ModuleRole* role_of(const std::string& module) {
+  for (const ModuleRole& role : kRoles) {
+    if (module == role.module) return &role;
+  }
+  return nullptr;
+}
+
+// Throws ModelError unless `checkpoint` holds `expected` (an inspect_checkpoint module name).
+model::CheckpointInspection expect_module(const io::SafetensorsCheckpoint& checkpoint,
+                                          const std::string& expected, const char* option) {
+  model::CheckpointInspection report = model::inspect_checkpoint(checkpoint);
+  if (report.module == expected) return report;
+  const ModuleRole* wanted = role_of(expected);
+  const ModuleRole* found = role_of(report.module);
+  std::string message = "'" + checkpoint.path() + "' (" + option + ") holds " +
+                        (found ? found->description : "no module motionfarm recognises") +
+                        ", not " + wanted->description;
+  if (found != nullptr && std::string(found->option) != option) {
+    message += ": pass it as " + std::string(found->option);
+  }
+  message += " (`motionfarm model inspect FILE` shows what a file holds)";
+  throw ModelError(message);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+ModelBundle::ModelBundle(ModelBundle&&) noexcept = default;
+ModelBundle& ModelBundle::operator=(ModelBundle&&) noexcept = default;
+ModelBundle::~ModelBundle() = default;
+
+ModelBundle ModelBundle::load(const ModelPreset& preset, const ModelFiles& files,
+                              const BundleOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  preset.validate();
+  files.check(preset);
+  const bool cuda = options.device.is_cuda();
+
+  ModelBundle bundle;
+  bundle.preset_ = preset;
+  bundle.files_ = files;
+  bundle.device_ = options.device;
+
+  {
+    const auto checkpoint = io::SafetensorsCheckpoint::open(files.dit);
+    const model::CheckpointInspection report = expect_module(checkpoint, "wan_dit", "--dit");
+    if (report.dit_config && report.dit_config->model_type != preset.dit.model_type) {
+      throw ModelError("'" + files.dit + "' (--dit) is a " + report.dit_config->model_type +
+                       " DiT, but preset '" + preset.name + "' needs model_type " +
+                       preset.dit.model_type +
+                       ": pass the matching checkpoint or a preset for this one "
+                       "(`motionfarm model inspect FILE` names it)");
+    }
+    model::WeightLoadOptions load;
+    load.placement =
+        cuda ? model::WeightPlacement::cuda(options.device.index() < 0 ? 0 : options.device.index())
+             : model::WeightPlacement::cpu();
+    bundle.dit_ = std::make_unique<model::WanDiT>(
+        preset.dit, model::WanDiTWeights::load(checkpoint, preset.dit, load));
+    for (const io::SafetensorsFile& file : checkpoint.files()) {
+      const auto found = file.metadata().find(kUntrainedMetadataKey);
+      if (found != file.metadata().end()) bundle.untrained_label_ = found->second;
+    }
+  }
+
+  {
+    const auto checkpoint = io::SafetensorsCheckpoint::open(files.vae);
+    const bool wan22 = preset.vae.architecture == model::VaeArchitecture::kWan22;
+    expect_module(checkpoint, wan22 ? "wan22_vae" : "wan_vae", "--vae");
+    model::VaeRuntime runtime;
+    runtime.device = options.device;
+    runtime.dtype = cuda ? at::kBFloat16 : at::kFloat;
+    bundle.vae_ = std::make_unique<model::WanVae>(preset.vae, runtime);
+    model::load_wan_vae_weights(*bundle.vae_, checkpoint);
+  }
+
+  {
+    const auto checkpoint = io::SafetensorsCheckpoint::open(files.text_encoder);
+    expect_module(checkpoint, "umt5_encoder", "--text-encoder");
+    model::EncoderLoadOptions load;
+    load.device = options.device;
+    load.dtype = cuda ? at::kBFloat16 : at::kFloat;
+    model::TokenizerOptions tokenizer_options;
+    tokenizer_options.text_len = preset.text_encoder.text_len;
+    tokenizer_options.over_length = options.over_length;
+    bundle.text_encoder_ = std::make_unique<model::Umt5PromptEncoder>(
+        model::Umt5Encoder::load(checkpoint, preset.text_encoder, load),
+        model::PromptTokenizer::open(files.tokenizer, tokenizer_options),
+        model::umt5_encoder_identity(checkpoint, files.tokenizer, load), options.prompt_cache);
+  }
+
+  if (preset.image_encoder) {
+    const auto checkpoint = io::SafetensorsCheckpoint::open(files.image_encoder);
+    expect_module(checkpoint, "clip_vision", "--image-encoder");
+    model::EncoderLoadOptions load;
+    load.device = options.device;
+    load.dtype = cuda ? at::kHalf : at::kFloat;
+    bundle.image_encoder_ = std::make_unique<model::ClipVisionEncoder>(
+        model::ClipVisionEncoder::load(checkpoint, *preset.image_encoder, load));
+  }
+
+  bundle.load_seconds_ = seconds_since(start);
+  MF_LOG(Info, "pipeline") << "loaded preset " << preset.name << " ("
+                           << to_string(preset.conditioning()) << ") on " << options.device.str()
+                           << " in " << bundle.load_seconds_ << " s"
+                           << (bundle.untrained_label_.empty()
+                                   ? ""
+                                   : "; UNTRAINED: " + bundle.untrained_label_);
+  return bundle;
+}
+
+}  // namespace motionfarm::rank

@@ -1,0 +1,150 @@
+#include "rank/segment_renderer.h"
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <numeric>
+
+#include "core/check.h"
+#include "io/output_format.h"
+#include "io/video_writer.h"
+#include "model/seeded_noise.h"
+#include "rank/finite_check.h"
+#include "rank/image_conditioning.h"
+#include "rank/segment_latents.h"
+
+namespace motionfarm::rank {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Frames per second as an exact-enough fraction (manifest fps are decimals like 16 or 23.976).
+io::FrameRate frame_rate_of(double fps) {
+  io::FrameRate rate;
+  if (std::abs(fps - std::round(fps)) < 1e-9) {
+    rate.numerator = static_cast<int>(std::round(fps));
+    rate.denominator = 1;
+    return rate;
+  }
+  const int numerator = static_cast<int>(std::round(fps * 1000.0));
+  const int divisor = std::gcd(numerator, 1000);
+  rate.numerator = numerator / divisor;
+  rate.denominator = 1000 / divisor;
+  return rate;
+}
+
+int64_t bytes_of(const std::string& path) {
+  if (!fs::is_directory(path)) return static_cast<int64_t>(fs::file_size(path));
+  int64_t total = 0;
+  for (const auto& entry : fs::directory_iterator(path)) {
+    total += static_cast<int64_t>(entry.file_size());
+  }
+  return total;
+}
+
+void check_supported(const AssetRender& asset) {
+  // These settings change the pixels; rendering without them would deliver a clip the manifest
+  // did not ask for, so the asset fails and says why.
+  MF_CHECK(asset.renoise == 0.0, ConfigError,
+           "asset '" << asset.id << "': extension.renoise is not supported by the farm yet");
+  MF_CHECK(!asset.color_match, ConfigError,
+           "asset '" << asset.id << "': extension.color_match is not supported by the farm yet");
+  for (size_t k = 1; k < asset.segments.size(); ++k) {
+    MF_CHECK_EQ(asset.segments[k].context_frames, 1, ConfigError,
+                "asset '" << asset.id
+                          << "': the farm chains segments through one shared frame "
+                             "(extension.context_latent_frames: 1)");
+  }
+}
+
+}  // namespace
+
+RenderRequest segment_request(const AssetRender& asset, int64_t segment_index) {
+  MF_CHECK(segment_index >= 0 && segment_index < static_cast<int64_t>(asset.segments.size()), Error,
+           "asset '" << asset.id << "' has no segment " << segment_index);
+  RenderRequest request;
+  request.image = asset.image;
+  request.prompt = asset.prompt;
+  request.negative_prompt = asset.negative_prompt;
+  request.seed = asset.seed;
+  request.asset_id = asset.id;
+  request.frames = asset.segments[static_cast<size_t>(segment_index)].frames;
+  request.size = io::FrameSize{asset.width, asset.height};
+  request.steps = asset.steps;
+  request.shift = asset.shift;
+  request.guidance = asset.guidance;
+  request.sampler = model::parse_sampler_kind(asset.sampler);
+  return request;
+}
+
+SegmentRenderer::SegmentRenderer(ModelBundle& bundle, const DenoiserBackend& denoiser)
+    : bundle_(bundle), pipeline_(bundle, denoiser) {}
+
+at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const StepObserver& observer) {
+  const AssetRender& asset = task.asset;
+  check_supported(asset);
+  const int64_t k = task.segment_index;
+  const RenderRequest request = segment_request(asset, k);
+  StageTimings timings;
+  PreparedRender prepared = pipeline_.prepare(request, timings);
+  if (k > 0) {
+    const at::Tensor previous =
+        load_segment_latent(segment_latent_path(task.latent_folder, k - 1)).to(bundle_.device());
+    const at::Tensor frames = bundle_.vae().decode(previous);            // [1, 3, F, H, W]
+    const at::Tensor context = frames.select(2, frames.size(2) - 1)[0];  // [3, H, W]
+    ImageConditioning conditioning =
+        encode_image_conditioning(bundle_, context, at::Tensor(), request.frames);
+    if (asset.anchor && prepared.conditioning.clip_fea.defined()) {
+      conditioning.clip_fea = prepared.conditioning.clip_fea;
+    }
+    prepared.conditioning = conditioning;
+    prepared.noise =
+        model::seeded_normal(model::NoiseKey{asset.seed, asset.id, k}, prepared.latent.sizes())
+            .to(bundle_.device());
+  }
+  return pipeline_.sample(prepared, request, observer);
+}
+
+std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task) {
+  const AssetRender& asset = task.asset;
+  std::vector<std::unique_ptr<io::VideoWriter>> writers;
+  for (const Deliverable& deliverable : asset.deliverables) {
+    io::VideoWriterOptions options;
+    options.format = io::parse_output_format(deliverable.format);
+    options.width = static_cast<int>(asset.width);
+    options.height = static_cast<int>(asset.height);
+    options.frame_rate = frame_rate_of(asset.fps);
+    options.metadata.title = bundle_.untrained_label().empty()
+                                 ? "motionfarm " + asset.id
+                                 : "UNTRAINED " + bundle_.untrained_label() + " | " + asset.id;
+    options.metadata.prompt = asset.prompt;
+    options.metadata.seed = static_cast<int64_t>(asset.seed);
+    options.metadata.model = bundle_.preset().name;
+    fs::create_directories(fs::path(deliverable.path).parent_path());
+    writers.push_back(std::make_unique<io::VideoWriter>(deliverable.path, options));
+  }
+  for (size_t k = 0; k < asset.segments.size(); ++k) {
+    const SegmentWork& segment = asset.segments[k];
+    const at::Tensor latent =
+        load_segment_latent(segment_latent_path(task.latent_folder, static_cast<int64_t>(k)))
+            .to(bundle_.device());
+    const at::Tensor frames = bundle_.vae().decode(latent);  // [1, 3, F, H, W]
+    const int64_t begin = k == 0 ? 0 : segment.context_frames;
+    MF_CHECK_LE(begin + segment.new_frames, frames.size(2), Error,
+                "segment " << k << " of '" << asset.id << "' decoded to too few frames");
+    // [N, 3, H, W]: the frames this segment adds to the clip.
+    const at::Tensor added = frames[0].narrow(1, begin, segment.new_frames).permute({1, 0, 2, 3});
+    check_finite(added, "decoding segment " + std::to_string(k) + " of '" + asset.id + "'");
+    for (auto& writer : writers) writer->write_frames(added);
+  }
+  std::vector<OutputRecord> records;
+  for (size_t i = 0; i < writers.size(); ++i) {
+    writers[i]->finish();
+    const std::string& path = asset.deliverables[i].path;
+    records.push_back({asset.deliverables[i].format, path, bytes_of(path), file_checksum(path)});
+  }
+  return records;
+}
+
+}  // namespace motionfarm::rank

@@ -1,0 +1,48 @@
+// The farm's two kinds of work on one model group, built from the single-process pipeline
+// (i2v_pipeline.h): render one segment of an asset's chain to its final latents, and assemble
+// an asset's segments into its deliverables.
+//
+// Segment 0 is the pipeline's render of the asset's image. Segment k > 0 continues the clip: its
+// first frame is the last decoded frame of segment k-1 (the manifest's shared context frame), it
+// keeps the original image's CLIP features when `anchor` is set, and its noise is keyed by
+// (seed, asset, k). The assembly decodes every segment, drops each later segment's shared
+// frame, and streams the frames into one VideoWriter per format (atomic rename when done).
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "rank/denoiser.h"
+#include "rank/farm_task.h"
+#include "rank/i2v_pipeline.h"
+#include "rank/model_bundle.h"
+#include "rank/sampling_loop.h"
+
+namespace motionfarm::rank {
+
+class SegmentRenderer {
+ public:
+  // Borrows both; they must outlive the renderer.
+  SegmentRenderer(ModelBundle& bundle, const DenoiserBackend& denoiser);
+
+  // The final latent [1, z, T, h, w] float32 of `task`'s segment; reads segment k-1's latents
+  // from task.latent_folder. Collective over the denoiser's group when it is parallel: every rank
+  // of the group calls it with the same task. Throws ConfigError for extension settings the farm
+  // does not support yet (context_latent_frames > 1, renoise, color_match), InputError for a bad
+  // image, NonFiniteError for NaN/Inf.
+  at::Tensor render_segment(const FarmTask& task, const StepObserver& observer = {});
+
+  // Decodes every segment and writes every deliverable of the asset. Not collective: the
+  // group's leader alone calls it.
+  std::vector<OutputRecord> assemble(const FarmTask& task);
+
+ private:
+  ModelBundle& bundle_;
+  I2VPipeline pipeline_;
+};
+
+// The RenderRequest of `asset`'s segment `segment_index` (its frames, size and sampler).
+RenderRequest segment_request(const AssetRender& asset, int64_t segment_index);
+
+}  // namespace motionfarm::rank

@@ -1,0 +1,41 @@
+// Tiny farm jobs for the end-to-end and MPI tests of `motionfarm run`: demo-model assets of
+// 64x64 pixels and 5-frame segments, so a whole job renders in seconds on two cores.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace motionfarm::testing {
+
+struct TinyAsset {
+  std::string id;
+  int64_t frames = 5;              // 5, 9, 13, 17: 1 to 4 segments of 5 frames sharing one frame
+  std::string image = "girl.png";  // girl.png, snake.png or corrupt.png (in the job folder)
+  std::string prompt = "she turns her head and smiles";
+};
+
+struct TinyJob {
+  std::string folder;
+  std::string manifest;
+  std::string state;
+  std::string output_root;
+};
+
+// Writes `folder`/job.yaml with `assets` and the images it names (copies of the shared photos,
+// and corrupt.png: a PNG whose header is whole but whose pixel data is garbage).
+TinyJob write_tiny_job(const std::string& folder, const std::vector<TinyAsset>& assets,
+                       int steps = 3, const std::string& job_name = "tiny");
+
+// The environment every farm command needs in tests (demo model cache, one thread, Open MPI in
+// containers), as a shell prefix.
+std::string farm_environment();
+
+// Every segment latent file under `state`/latents, by path relative to it, with its bytes.
+std::map<std::string, std::string> latent_files(const std::string& state);
+
+// The first column of the first row of `sql` on the job's ledger, as an integer.
+int64_t ledger_integer(const std::string& state, const std::string& sql);
+
+}  // namespace motionfarm::testing

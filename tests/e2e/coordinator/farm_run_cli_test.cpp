@@ -1,0 +1,104 @@
+// `motionfarm run` and `motionfarm status` in one process (no mpirun): a job renders every
+// asset with the exact frame counts, a rerun skips finished work, a changed manifest is refused
+// unless --force, a bad manifest exits 3.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "core/exit_codes.h"
+#include "tests/e2e/coordinator/farm_job_fixture.h"
+#include "tests/support/run_command.h"
+#include "tests/support/test_paths.h"
+
+namespace motionfarm::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBinary = MOTIONFARM_BINARY;
+
+CommandResult run_job(const TinyJob& job, const std::string& extra = "") {
+  return run_command(farm_environment() + kBinary + " run " + shell_quote(job.manifest) +
+                     " --state-dir " + shell_quote(job.state) + " " + extra + " 2>&1");
+}
+
+int64_t frames_of(const std::string& clip) {
+  const CommandResult probe = run_command(
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames "
+      "-of default=nw=1:nk=1 " +
+      shell_quote(clip));
+  return std::atoll(probe.output.c_str());
+}
+
+std::string clip_of(const TinyJob& job, const std::string& asset) {
+  for (const auto& entry : fs::directory_iterator(job.output_root + "/" + asset)) {
+    return entry.path().string();
+  }
+  return "";
+}
+
+TEST(FarmRunCli, RendersEveryAssetAndARerunRedoesNothing) {
+  ScratchDir dir("farm");
+  const TinyJob job =
+      write_tiny_job(dir.path(), {{"one", 5}, {"two", 9, "snake.png"}, {"three", 13}});
+  const CommandResult first = run_job(job);
+  ASSERT_EQ(first.exit_code, kExitSuccess) << first.output;
+  EXPECT_NE(first.output.find("3 of 3 assets done, 0 failed"), std::string::npos) << first.output;
+  EXPECT_EQ(frames_of(clip_of(job, "one")), 5);
+  EXPECT_EQ(frames_of(clip_of(job, "two")), 9);
+  EXPECT_EQ(frames_of(clip_of(job, "three")), 13);
+  const int64_t attempts = ledger_integer(job.state, "SELECT COUNT(*) FROM attempts");
+  EXPECT_EQ(attempts, (1 + 2 + 3) + 3);  // 6 segments + 3 assemblies, each once
+  EXPECT_TRUE(fs::exists(job.state + "/logs/coordinator.log"));
+  EXPECT_TRUE(fs::exists(job.state + "/logs/rank-0000.jsonl"));
+
+  const CommandResult again = run_job(job);
+  ASSERT_EQ(again.exit_code, kExitSuccess) << again.output;
+  EXPECT_EQ(ledger_integer(job.state, "SELECT COUNT(*) FROM attempts"), attempts);
+  EXPECT_NE(again.output.find("3 assets already done"), std::string::npos) << again.output;
+
+  const CommandResult status =
+      run_command(kBinary + " status " + shell_quote(job.state) + " --json 2>&1");
+  ASSERT_EQ(status.exit_code, kExitSuccess) << status.output;
+  EXPECT_NE(status.output.find("\"done\": 3"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("\"running\": false"), std::string::npos) << status.output;
+}
+
+TEST(FarmRunCli, AChangedPromptIsRefusedUntilForced) {
+  ScratchDir dir("farm");
+  TinyJob job = write_tiny_job(dir.path(), {{"one", 5}, {"two", 5}});
+  ASSERT_EQ(run_job(job).exit_code, kExitSuccess);
+  job = write_tiny_job(dir.path(), {{"one", 5}, {"two", 5, "girl.png", "a new prompt"}});
+  const CommandResult refused = run_job(job);
+  EXPECT_EQ(refused.exit_code, kExitBadInput) << refused.output;
+  EXPECT_NE(refused.output.find("asset 'two'"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("prompt changed"), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.output.find("asset 'one'"), std::string::npos) << refused.output;
+  const CommandResult forced = run_job(job, "--force");
+  ASSERT_EQ(forced.exit_code, kExitSuccess) << forced.output;
+  // Only 'two' was redone: one segment and one assembly more than the first run's four tasks.
+  EXPECT_EQ(ledger_integer(job.state, "SELECT COUNT(*) FROM attempts WHERE outcome = 'done'"), 6);
+}
+
+TEST(FarmRunCli, ABadManifestExitsThreeBeforeAnythingRuns) {
+  ScratchDir dir("farm");
+  const TinyJob job = write_tiny_job(dir.path(), {{"one", 5}});
+  std::ofstream(job.manifest, std::ios::app) << "  - {id: two, image: missing.png, prompt: x}\n";
+  const CommandResult result = run_job(job);
+  EXPECT_EQ(result.exit_code, kExitBadInput) << result.output;
+  EXPECT_NE(result.output.find("missing.png"), std::string::npos) << result.output;
+  EXPECT_FALSE(fs::exists(job.output_root + "/one"));
+}
+
+TEST(FarmRunCli, StatusOfAFolderWithoutALedgerExitsThree) {
+  ScratchDir dir("farm");
+  const CommandResult result =
+      run_command(kBinary + " status " + shell_quote(dir.path()) + " 2>&1");
+  EXPECT_EQ(result.exit_code, kExitBadInput) << result.output;
+  EXPECT_NE(result.output.find("no job ledger"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace motionfarm::testing

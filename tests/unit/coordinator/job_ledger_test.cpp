@@ -1,0 +1,204 @@
+// The job ledger (SQLite, WAL) and resume: what a rerun keeps, redoes and refuses.
+#include "coordinator/job_ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "coordinator/asset_plan.h"
+#include "coordinator/job_status.h"
+#include "coordinator/resume.h"
+#include "coordinator/sqlite_database.h"
+#include "core/error.h"
+#include "rank/segment_latents.h"
+#include "tests/support/test_paths.h"
+
+namespace motionfarm::coordinator {
+namespace {
+
+namespace fs = std::filesystem;
+
+Job two_segment_job(const std::string& root) {
+  Job job;
+  job.name = "ledger-test";
+  job.output.root = root + "/out";
+  job.model.preset = "demo-i2v";
+  job.model.weights.random = true;
+  AssetSpec asset;
+  asset.id = "fox";
+  asset.image = testing::shared_dir() + "/assets/girl.png";
+  asset.prompt = "a fox runs";
+  asset.seed = 7;
+  asset.width = 64;
+  asset.height = 64;
+  asset.total_frames = 9;
+  asset.formats = {"mp4"};
+  asset.segments = {{0, 5, 0, 0, 5}, {1, 5, 1, 5, 4}};
+  job.assets.push_back(asset);
+  return job;
+}
+
+struct Fixture {
+  testing::ScratchDir dir{"ledger"};
+  std::string state = dir.path() + "/state";
+  Job job = two_segment_job(dir.path());
+
+  std::vector<AssetPlan> plans() const { return {plan_asset(job, job.assets[0], "2025-01-01")}; }
+  Scheduler scheduler() const { return Scheduler(WorkGraph(work_of_job(job)), 3); }
+
+  // Records segment `k` of the asset as finished, with a real latent file.
+  void finish_segment(JobLedger& ledger, int64_t k) const {
+    const std::string path = rank::segment_latent_path(latent_folder(state, "fox"), k);
+    rank::save_segment_latent(path, at::full({1, 16, 2, 4, 4}, static_cast<float>(k)));
+    ledger.task_done({task_name("fox", TaskKind::kSegment, k), "fox", "segment", k, "done", path,
+                      rank::file_checksum(path)});
+  }
+};
+
+TEST(JobLedger, IsAWalDatabaseThatKeepsItsRowsAcrossReopens) {
+  Fixture f;
+  {
+    JobLedger ledger(f.state);
+    LedgerAsset asset;
+    asset.id = "fox";
+    asset.segments = 2;
+    ledger.put_asset(asset);
+    ledger.set_asset_state("fox", "failed", "corrupt image");
+  }
+  SqliteDatabase db(JobLedger::path_in(f.state), SqliteDatabase::Mode::kReadOnly);
+  SqliteStatement mode = db.prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.step());
+  EXPECT_EQ(mode.column_text(0), "wal");
+  JobLedger again(f.state);
+  const auto assets = again.assets();
+  ASSERT_EQ(assets.count("fox"), 1u);
+  EXPECT_EQ(assets.at("fox").state, "failed");
+  EXPECT_EQ(assets.at("fox").error, "corrupt image");
+}
+
+TEST(JobLedger, ANewRunClosesAttemptsAKilledRunLeftOpen) {
+  Fixture f;
+  JobLedger ledger(f.state);
+  const int64_t first = ledger.begin_run(4, "cfg=1,tp=1,ulysses=1,ring=1");
+  ledger.attempt_started(first, "fox/segment-000", "fox", 1, 0);
+  const int64_t second = ledger.begin_run(4, "cfg=1,tp=1,ulysses=1,ring=1");
+  EXPECT_GT(second, first);
+  SqliteDatabase db(JobLedger::path_in(f.state), SqliteDatabase::Mode::kReadOnly);
+  SqliteStatement outcome = db.prepare("SELECT outcome FROM attempts");
+  ASSERT_TRUE(outcome.step());
+  EXPECT_EQ(outcome.column_text(0), "lost");
+}
+
+TEST(JobLedger, StatusReadsWhileTheWriterHoldsTheLedgerOpen) {
+  Fixture f;
+  JobLedger ledger(f.state);
+  ledger.set_job_value("name", "ledger-test");
+  const int64_t run = ledger.begin_run(2, "cfg=2");
+  LedgerAsset asset;
+  asset.id = "fox";
+  asset.segments = 2;
+  ledger.put_asset(asset);
+  asset.id = "owl";
+  ledger.put_asset(asset);
+  ledger.set_asset_state("owl", "failed", "NaN at sampling step 3");
+  ledger.set_group_activity(0, run, "fox/segment-001", 2, 4);
+  const JobStatus status = read_job_status(f.state);
+  EXPECT_EQ(status.job, "ledger-test");
+  EXPECT_TRUE(status.running());
+  EXPECT_EQ(status.assets, 2);
+  EXPECT_EQ(status.failed, 1);
+  EXPECT_EQ(status.pending, 1);
+  ASSERT_EQ(status.groups.size(), 1u);
+  EXPECT_EQ(status.groups[0].task, "fox/segment-001");
+  EXPECT_NE(format_status(status).find("failed owl: NaN at sampling step 3"), std::string::npos);
+  EXPECT_NE(status_json(status).find("\"running\": true"), std::string::npos);
+}
+
+TEST(Resume, KeepsFinishedSegmentsWhoseFilesAreIntact) {
+  Fixture f;
+  JobLedger ledger(f.state);
+  Scheduler first = f.scheduler();
+  reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
+  f.finish_segment(ledger, 0);
+  Scheduler rerun = f.scheduler();
+  const ResumeSummary summary =
+      reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, rerun);
+  EXPECT_EQ(summary.segments_kept, 1);
+  const auto next = rerun.next_task();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(rerun.graph().tasks()[*next].name, "fox/segment-001");
+}
+
+TEST(Resume, RedoesASegmentWhoseLatentFileChangedAndEverythingAfterIt) {
+  Fixture f;
+  JobLedger ledger(f.state);
+  Scheduler first = f.scheduler();
+  reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
+  f.finish_segment(ledger, 0);
+  f.finish_segment(ledger, 1);
+  std::ofstream(rank::segment_latent_path(latent_folder(f.state, "fox"), 0), std::ios::app)
+      << "garbage";
+  Scheduler rerun = f.scheduler();
+  const ResumeSummary summary =
+      reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, rerun);
+  EXPECT_EQ(summary.segments_kept, 0);
+  EXPECT_EQ(rerun.graph().tasks()[*rerun.next_task()].name, "fox/segment-000");
+  EXPECT_TRUE(ledger.done_tasks().empty());
+}
+
+TEST(Resume, AChangedPromptIsRefusedNamingItUnlessForced) {
+  Fixture f;
+  JobLedger ledger(f.state);
+  Scheduler first = f.scheduler();
+  reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
+  f.finish_segment(ledger, 0);
+  f.job.assets[0].prompt = "a fox sleeps";
+  Scheduler refused = f.scheduler();
+  try {
+    reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, refused);
+    FAIL() << "a changed prompt with finished work must be refused";
+  } catch (const ConfigError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("asset 'fox'"), std::string::npos) << message;
+    EXPECT_NE(message.find("prompt changed; its 1 finished segment would be redone"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("--force"), std::string::npos) << message;
+  }
+  EXPECT_EQ(ledger.done_tasks().size(), 1u);  // refused: nothing forgotten
+
+  Scheduler forced = f.scheduler();
+  const ResumeSummary summary =
+      reconcile_with_ledger(ledger, f.job, f.plans(), f.state, true, forced);
+  ASSERT_EQ(summary.redone.size(), 1u);
+  EXPECT_TRUE(ledger.done_tasks().empty());
+  EXPECT_FALSE(fs::exists(latent_folder(f.state, "fox")));
+  EXPECT_EQ(forced.graph().tasks()[*forced.next_task()].name, "fox/segment-000");
+}
+
+TEST(Resume, AnOutputThisJobDidNotWriteIsNeverOverwritten) {
+  Fixture f;
+  const std::string clip = f.plans()[0].render.deliverables[0].path;
+  fs::create_directories(fs::path(clip).parent_path());
+  std::ofstream(clip) << "someone else's clip";
+  JobLedger ledger(f.state);
+  Scheduler scheduler = f.scheduler();
+  const ResumeSummary summary =
+      reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, scheduler);
+  ASSERT_EQ(summary.blocked_outputs.size(), 1u);
+  EXPECT_EQ(scheduler.asset_state(0), AssetState::kFailed);
+  EXPECT_NE(scheduler.asset_error(0).find("output.overwrite"), std::string::npos);
+
+  // A path the ledger claimed is the job's own (a run killed after writing it).
+  ledger.claim_output(clip, "fox", "mp4");
+  Scheduler rerun = f.scheduler();
+  EXPECT_TRUE(reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, rerun)
+                  .blocked_outputs.empty());
+  EXPECT_EQ(rerun.asset_state(0), AssetState::kPending);
+}
+
+}  // namespace
+}  // namespace motionfarm::coordinator
