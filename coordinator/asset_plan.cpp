@@ -61,7 +61,6 @@ AssetPlan plan_asset(const Job& job, const AssetSpec& asset, const std::string& 
                 std::to_string(s.new_frames) + " ";
   }
   for (const std::string& format : asset.formats) {
-    const io::OutputFormatInfo& info = io::output_format_info(io::parse_output_format(format));
     NamingValues values;
     values.job = job.name;
     values.asset = asset.id;
@@ -69,8 +68,7 @@ AssetPlan plan_asset(const Job& job, const AssetSpec& asset, const std::string& 
     values.date = date;
     values.format = format;
     values.index = asset.index;
-    std::string relative = render_output_name(job.output.naming, values);
-    if (!info.is_folder) relative += info.extension;  // ".mp4"
+    const std::string relative = deliverable_relative_path(job.output.naming, values);
     r.deliverables.push_back(
         {format, (fs::path(job.output.root) / relative).lexically_normal().string()});
   }

@@ -7,6 +7,7 @@
 
 #include "coordinator/did_you_mean.h"
 #include "core/check.h"
+#include "io/output_format.h"
 
 namespace motionfarm::coordinator {
 namespace fs = std::filesystem;
@@ -87,6 +88,13 @@ std::vector<NamingProblem> naming_template_problems(const std::string& naming) {
     problems.push_back({naming.size() - 1, "output.naming must end with a file name, not '/'"});
   }
   return problems;
+}
+
+std::string deliverable_relative_path(const std::string& naming, const NamingValues& values) {
+  const io::OutputFormatInfo& info = io::output_format_info(io::parse_output_format(values.format));
+  std::string relative = render_output_name(naming, values);
+  if (!info.is_folder) relative += info.extension;  // the extension carries its dot: ".mp4"
+  return relative;
 }
 
 std::string render_output_name(const std::string& naming, const NamingValues& values) {

@@ -34,6 +34,10 @@ struct NamingValues {
 // Substitutes the fields. The template must be free of problems (precondition).
 std::string render_output_name(const std::string& naming, const NamingValues& values);
 
+// A deliverable's path relative to the output root: the rendered name plus the format's file
+// extension (".mp4"; none for the PNG-frames folder). The one place validate and run agree on.
+std::string deliverable_relative_path(const std::string& naming, const NamingValues& values);
+
 // Today's local date as YYYY-MM-DD.
 std::string today_date();
 

@@ -319,7 +319,6 @@ void check_output_paths(ReadState& state, const std::vector<ResolvedAsset>& asse
   for (const ResolvedAsset& resolved : assets) {
     const AssetSpec& asset = resolved.spec;
     for (const std::string& format : asset.formats) {
-      const io::OutputFormatInfo& info = io::output_format_info(io::parse_output_format(format));
       NamingValues values;
       values.job = job.name;
       values.asset = asset.id;
@@ -327,8 +326,7 @@ void check_output_paths(ReadState& state, const std::vector<ResolvedAsset>& asse
       values.date = date;
       values.format = format;
       values.index = asset.index;
-      std::string relative = render_output_name(job.output.naming, values);
-      if (!info.is_folder) relative += std::string(".") + info.extension;
+      const std::string relative = deliverable_relative_path(job.output.naming, values);
       const std::string problem = output_path_escape(job.output.root, relative);
       if (!problem.empty()) {
         if (!escape_reported[problem]) {

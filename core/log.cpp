@@ -103,7 +103,9 @@ void Logger::write(LogLevel level, const std::string& component, const std::stri
   std::fputs(line.str().c_str(), stderr);
 
   if (json_.is_open()) {
-    json_ << "{\"ts\":" << std::chrono::duration<double>(now.time_since_epoch()).count()
+    // Fixed notation with milliseconds: the default stream precision would print 1.79563e+09.
+    json_ << "{\"ts\":" << std::fixed << std::setprecision(3)
+          << std::chrono::duration<double>(now.time_since_epoch()).count() << std::defaultfloat
           << ",\"level\":\"" << to_string(level) << "\",\"rank\":" << rank_ << ",\"component\":\""
           << json_escape(component) << "\",\"msg\":\"" << json_escape(message) << "\"}\n";
     json_.flush();
