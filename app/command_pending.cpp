@@ -14,10 +14,6 @@ struct PendingCommand {
 
 const std::map<std::string, PendingCommand>& pending_commands() {
   static const std::map<std::string, PendingCommand> table = {
-      {"plan",
-       {"capacity planning (issue #11)",
-        "motionfarm plan JOB.yaml --nodes N --gpus-per-node G --gpu KIND [--hours H]\n"
-        "Simulates the job on a cluster with the real scheduler and a cost model."}},
       {"submit",
        {"Slurm support (issue #9)",
         "motionfarm submit JOB.yaml --nodes N --gpus-per-node G [--dry-run]\n"

@@ -10,7 +10,6 @@ template <const char* kName>
 int pending(const std::vector<std::string>& args) {
   return run_pending_command(kName, args);
 }
-constexpr char kPlan[] = "plan";
 constexpr char kSubmit[] = "submit";
 constexpr char kReport[] = "report";
 }  // namespace
@@ -21,7 +20,7 @@ const std::vector<Command>& all_commands() {
       {"render", "render one image + prompt into a clip in this process", &run_render_command},
       {"validate", "check a job manifest and report every problem at once", &run_validate_command},
       {"status", "show the progress of a running or finished job", &run_status_command},
-      {"plan", "simulate a job on a cluster and recommend layouts", &pending<kPlan>},
+      {"plan", "simulate a job on a cluster and recommend layouts", &run_plan_command},
       {"submit", "write (and submit) an sbatch script for a job", &pending<kSubmit>},
       {"report", "write report.html and summary.json for a job", &pending<kReport>},
       {"model", "inspect weights and verify modules against reference vectors", &run_model_command},
