@@ -4,9 +4,12 @@ find_program(MOTIONFARM_CCACHE ccache)
 if(MOTIONFARM_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   # ccache only reuses precompiled-header builds with these sloppiness settings (ccache manual,
   # "Precompiled headers"); ccache 4.7 takes them from the environment, so the launcher sets them.
+  # CCACHE_BASEDIR makes paths relative in the cache key, so a fresh clone in another folder (CI)
+  # reuses what an earlier build compiled.
   set(CMAKE_CXX_COMPILER_LAUNCHER
       ${CMAKE_COMMAND} -E env
       "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+      "CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}"
       ${MOTIONFARM_CCACHE})
   set(CMAKE_C_COMPILER_LAUNCHER ${CMAKE_CXX_COMPILER_LAUNCHER})
 endif()
