@@ -7,37 +7,20 @@
 
 #include "core/check.h"
 #include "core/error.h"
+#include "model/config_yaml.h"
 
 namespace motionfarm::model {
 namespace {
 
-// "file:line:col" of a YAML node (yaml-cpp counts from 0; editors from 1).
-std::string where(const std::string& source, const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  std::ostringstream out;
-  out << source;
-  if (!mark.is_null()) out << ":" << mark.line + 1 << ":" << mark.column + 1;
-  return out.str();
-}
-
-template <class T>
-T read_scalar(const std::string& source, const std::string& key, const YAML::Node& value) {
-  try {
-    return value.as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(where(source, value) + ": CLIP config key '" + key +
-                      "' has a value of the wrong type");
-  }
-}
-
 std::array<double, 3> read_triple(const std::string& source, const std::string& key,
                                   const YAML::Node& value) {
   if (!value.IsSequence() || value.size() != 3) {
-    throw ConfigError(where(source, value) + ": CLIP config key '" + key +
+    throw ConfigError(yaml_position(source, value) + ": CLIP config key '" + key +
                       "' must be a list of three numbers (R, G, B)");
   }
-  return {read_scalar<double>(source, key, value[0]), read_scalar<double>(source, key, value[1]),
-          read_scalar<double>(source, key, value[2])};
+  return {read_yaml_scalar<double>(source, key, value[0]),
+          read_yaml_scalar<double>(source, key, value[1]),
+          read_yaml_scalar<double>(source, key, value[2])};
 }
 
 const std::map<std::string, int64_t ClipVisionConfig::*>& integer_fields() {
@@ -80,7 +63,8 @@ ClipVisionConfig clip_vit_h_14_config() { return ClipVisionConfig{}; }
 
 ClipVisionConfig clip_vision_config_from_node(const YAML::Node& node, const std::string& source) {
   if (!node.IsMap()) {
-    throw ConfigError(where(source, node) + ": a CLIP config must be a mapping of keys to values");
+    throw ConfigError(yaml_position(source, node) +
+                      ": a CLIP config must be a mapping of keys to values");
   }
   ClipVisionConfig config;
   for (const auto& entry : node) {
@@ -88,39 +72,39 @@ ClipVisionConfig clip_vision_config_from_node(const YAML::Node& node, const std:
     const YAML::Node& value = entry.second;
     const auto field = integer_fields().find(key);
     if (field != integer_fields().end()) {
-      config.*(field->second) = read_scalar<int64_t>(source, key, value);
+      config.*(field->second) = read_yaml_scalar<int64_t>(source, key, value);
     } else if (key == "mlp_ratio") {
-      config.mlp_ratio = read_scalar<double>(source, key, value);
+      config.mlp_ratio = read_yaml_scalar<double>(source, key, value);
     } else if (key == "norm_eps") {
-      config.norm_eps = read_scalar<double>(source, key, value);
+      config.norm_eps = read_yaml_scalar<double>(source, key, value);
     } else if (key == "pool_type") {
-      config.pool_type = read_scalar<std::string>(source, key, value);
+      config.pool_type = read_yaml_scalar<std::string>(source, key, value);
     } else if (key == "activation") {
-      config.activation = read_scalar<std::string>(source, key, value);
+      config.activation = read_yaml_scalar<std::string>(source, key, value);
     } else if (key == "pre_norm") {
-      config.pre_norm = read_scalar<bool>(source, key, value);
+      config.pre_norm = read_yaml_scalar<bool>(source, key, value);
     } else if (key == "post_norm") {
-      config.post_norm = read_scalar<bool>(source, key, value);
+      config.post_norm = read_yaml_scalar<bool>(source, key, value);
     } else if (key == "use_31_block") {
-      config.use_31_block = read_scalar<bool>(source, key, value);
+      config.use_31_block = read_yaml_scalar<bool>(source, key, value);
     } else if (key == "mean") {
       config.mean = read_triple(source, key, value);
     } else if (key == "std") {
       config.std = read_triple(source, key, value);
     } else if (key == "module") {
-      const std::string module = read_scalar<std::string>(source, key, value);
+      const std::string module = read_yaml_scalar<std::string>(source, key, value);
       if (module != "clip_vision") {
-        throw ConfigError(where(source, value) + ": module is '" + module +
+        throw ConfigError(yaml_position(source, value) + ": module is '" + module +
                           "', not a CLIP vision tower (clip_vision)");
       }
     } else if (key == "attn_dropout" || key == "proj_dropout" || key == "embedding_dropout") {
-      read_scalar<double>(source, key, value);  // training only
+      read_yaml_scalar<double>(source, key, value);  // training only
     } else {
       std::string known =
           " mlp_ratio norm_eps pool_type activation pre_norm post_norm use_31_block mean std "
           "module";
       for (const auto& [name, unused] : integer_fields()) known += " " + name;
-      throw ConfigError(where(source, entry.first) + ": unknown CLIP config key '" + key +
+      throw ConfigError(yaml_position(source, entry.first) + ": unknown CLIP config key '" + key +
                         "'; known keys:" + known);
     }
   }
@@ -133,15 +117,7 @@ ClipVisionConfig clip_vision_config_from_node(const YAML::Node& node, const std:
 }
 
 ClipVisionConfig load_clip_vision_config_file(const std::string& path) {
-  YAML::Node node;
-  try {
-    node = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError("cannot read CLIP config '" + path + "'");
-  } catch (const YAML::ParserException& error) {
-    throw ConfigError(path + ":" + std::to_string(error.mark.line + 1) + ":" +
-                      std::to_string(error.mark.column + 1) + ": " + error.msg);
-  }
+  const YAML::Node node = load_yaml_config_file(path, "CLIP");
   return clip_vision_config_from_node(node, path);
 }
 

@@ -7,28 +7,10 @@
 
 #include "core/check.h"
 #include "core/error.h"
+#include "model/config_yaml.h"
 
 namespace motionfarm::model {
 namespace {
-
-// "file:line:col" of a YAML node (yaml-cpp counts from 0; editors from 1).
-std::string where(const std::string& source, const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  std::ostringstream out;
-  out << source;
-  if (!mark.is_null()) out << ":" << mark.line + 1 << ":" << mark.column + 1;
-  return out.str();
-}
-
-template <class T>
-T read_scalar(const std::string& source, const std::string& key, const YAML::Node& value) {
-  try {
-    return value.as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(where(source, value) + ": umT5 config key '" + key +
-                      "' has a value of the wrong type");
-  }
-}
 
 const std::map<std::string, int64_t Umt5Config::*>& integer_fields() {
   static const std::map<std::string, int64_t Umt5Config::*> fields = {
@@ -68,7 +50,8 @@ Umt5Config umt5_xxl_config() { return Umt5Config{}; }
 
 Umt5Config umt5_config_from_node(const YAML::Node& node, const std::string& source) {
   if (!node.IsMap()) {
-    throw ConfigError(where(source, node) + ": a umT5 config must be a mapping of keys to values");
+    throw ConfigError(yaml_position(source, node) +
+                      ": a umT5 config must be a mapping of keys to values");
   }
   Umt5Config config;
   for (const auto& entry : node) {
@@ -76,28 +59,28 @@ Umt5Config umt5_config_from_node(const YAML::Node& node, const std::string& sour
     const YAML::Node& value = entry.second;
     const auto field = integer_fields().find(key);
     if (field != integer_fields().end()) {
-      config.*(field->second) = read_scalar<int64_t>(source, key, value);
+      config.*(field->second) = read_yaml_scalar<int64_t>(source, key, value);
     } else if (key == "eps") {
-      config.eps = read_scalar<double>(source, key, value);
+      config.eps = read_yaml_scalar<double>(source, key, value);
     } else if (key == "module") {
-      const std::string module = read_scalar<std::string>(source, key, value);
+      const std::string module = read_yaml_scalar<std::string>(source, key, value);
       if (module != "umt5_encoder") {
-        throw ConfigError(where(source, value) + ": module is '" + module +
+        throw ConfigError(yaml_position(source, value) + ": module is '" + module +
                           "', not a umT5 text encoder (umt5_encoder)");
       }
     } else if (key == "shared_pos") {
       // umT5 has its own position bias in every layer; T5's single shared one is another model.
-      if (read_scalar<bool>(source, key, value)) {
-        throw ConfigError(where(source, value) +
+      if (read_yaml_scalar<bool>(source, key, value)) {
+        throw ConfigError(yaml_position(source, value) +
                           ": shared_pos true (T5's one shared position bias) is not supported; "
                           "umT5 has one per layer (shared_pos false)");
       }
     } else if (key == "dropout") {
-      read_scalar<double>(source, key, value);  // training only
+      read_yaml_scalar<double>(source, key, value);  // training only
     } else {
       std::string known = " eps module shared_pos dropout";
       for (const auto& [name, unused] : integer_fields()) known += " " + name;
-      throw ConfigError(where(source, entry.first) + ": unknown umT5 config key '" + key +
+      throw ConfigError(yaml_position(source, entry.first) + ": unknown umT5 config key '" + key +
                         "'; known keys:" + known);
     }
   }
@@ -110,15 +93,7 @@ Umt5Config umt5_config_from_node(const YAML::Node& node, const std::string& sour
 }
 
 Umt5Config load_umt5_config_file(const std::string& path) {
-  YAML::Node node;
-  try {
-    node = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError("cannot read umT5 config '" + path + "'");
-  } catch (const YAML::ParserException& error) {
-    throw ConfigError(path + ":" + std::to_string(error.mark.line + 1) + ":" +
-                      std::to_string(error.mark.column + 1) + ": " + error.msg);
-  }
+  const YAML::Node node = load_yaml_config_file(path, "umT5");
   return umt5_config_from_node(node, path);
 }
 

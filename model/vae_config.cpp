@@ -6,36 +6,19 @@
 
 #include "core/check.h"
 #include "core/error.h"
+#include "model/config_yaml.h"
 
 namespace motionfarm::model {
 namespace {
-
-// "file:line:col" of a YAML node (yaml-cpp counts from 0; editors from 1).
-std::string where(const std::string& source, const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  std::ostringstream out;
-  out << source;
-  if (!mark.is_null()) out << ":" << mark.line + 1 << ":" << mark.column + 1;
-  return out.str();
-}
-
-template <class T>
-T read_scalar(const std::string& source, const std::string& key, const YAML::Node& value) {
-  try {
-    return value.as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(where(source, value) + ": '" + key + "' has a value of the wrong type");
-  }
-}
 
 template <class T>
 std::vector<T> read_list(const std::string& source, const std::string& key,
                          const YAML::Node& value) {
   if (!value.IsSequence()) {
-    throw ConfigError(where(source, value) + ": '" + key + "' must be a list");
+    throw ConfigError(yaml_position(source, value) + ": '" + key + "' must be a list");
   }
   std::vector<T> out;
-  for (const auto& item : value) out.push_back(read_scalar<T>(source, key, item));
+  for (const auto& item : value) out.push_back(read_yaml_scalar<T>(source, key, item));
   return out;
 }
 
@@ -147,25 +130,17 @@ VaeConfig wan22_vae_preset() {
 }
 
 VaeConfig load_vae_config(const std::string& path) {
-  YAML::Node node;
-  try {
-    node = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError("cannot read VAE config '" + path + "'");
-  } catch (const YAML::ParserException& error) {
-    throw ConfigError(path + ":" + std::to_string(error.mark.line + 1) + ":" +
-                      std::to_string(error.mark.column + 1) + ": " + error.msg);
-  }
+  const YAML::Node node = load_yaml_config_file(path, "VAE");
   if (!node.IsMap()) throw ConfigError(path + ": a VAE config must be a mapping of keys to values");
 
   // The module decides the defaults, so read it first.
   VaeConfig config = wan21_vae_preset();
   if (const YAML::Node module = node["module"]) {
-    const auto name = read_scalar<std::string>(path, "module", module);
+    const auto name = read_yaml_scalar<std::string>(path, "module", module);
     if (name == "wan22_vae") {
       config = wan22_vae_preset();
     } else if (name != "wan_vae") {
-      throw ConfigError(where(path, module) + ": module '" + name +
+      throw ConfigError(yaml_position(path, module) + ": module '" + name +
                         "' is not a VAE (expected wan_vae or wan22_vae)");
     }
   }
@@ -176,16 +151,16 @@ VaeConfig load_vae_config(const std::string& path) {
     if (key == "module" || key == "dropout") {
       continue;  // read above / training only
     } else if (key == "dim") {
-      config.dim = read_scalar<int64_t>(path, key, value);
+      config.dim = read_yaml_scalar<int64_t>(path, key, value);
     } else if (key == "dec_dim") {
-      config.dec_dim = read_scalar<int64_t>(path, key, value);
+      config.dec_dim = read_yaml_scalar<int64_t>(path, key, value);
       dec_dim_given = true;
     } else if (key == "z_dim") {
-      config.z_dim = read_scalar<int64_t>(path, key, value);
+      config.z_dim = read_yaml_scalar<int64_t>(path, key, value);
     } else if (key == "dim_mult") {
       config.dim_mult = read_list<int64_t>(path, key, value);
     } else if (key == "num_res_blocks") {
-      config.num_res_blocks = read_scalar<int64_t>(path, key, value);
+      config.num_res_blocks = read_yaml_scalar<int64_t>(path, key, value);
     } else if (key == "attn_scales") {
       config.attn_scales = read_list<double>(path, key, value);
     } else if (key == "temperal_downsample" || key == "temporal_downsample") {
@@ -195,7 +170,8 @@ VaeConfig load_vae_config(const std::string& path) {
     } else if (key == "latents_std") {
       config.latents_std = read_list<double>(path, key, value);
     } else {
-      throw ConfigError(where(path, entry.first) + ": unknown VAE config key '" + key + "'");
+      throw ConfigError(yaml_position(path, entry.first) + ": unknown VAE config key '" + key +
+                        "'");
     }
   }
   // Wan2.1 has a single width; keep dec_dim in step with dim unless the file set it.

@@ -9,27 +9,10 @@
 #include "core/check.h"
 #include "core/config_paths.h"
 #include "core/error.h"
+#include "model/config_yaml.h"
 
 namespace motionfarm::model {
 namespace {
-
-// "file:line:col" of a YAML node (yaml-cpp counts from 0; editors from 1).
-std::string where(const std::string& source, const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  std::ostringstream out;
-  out << source;
-  if (!mark.is_null()) out << ":" << mark.line + 1 << ":" << mark.column + 1;
-  return out.str();
-}
-
-template <class T>
-T read_scalar(const std::string& source, const std::string& key, const YAML::Node& value) {
-  try {
-    return value.as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(where(source, value) + ": '" + key + "' has a value of the wrong type");
-  }
-}
 
 using FieldReader =
     std::function<void(WanDiTConfig&, const std::string& source, const YAML::Node& value)>;
@@ -37,7 +20,7 @@ using FieldReader =
 template <class T>
 FieldReader field(T WanDiTConfig::*member, const char* key) {
   return [member, key](WanDiTConfig& config, const std::string& source, const YAML::Node& value) {
-    config.*member = read_scalar<T>(source, key, value);
+    config.*member = read_yaml_scalar<T>(source, key, value);
   };
 }
 
@@ -61,11 +44,11 @@ const std::map<std::string, FieldReader>& field_readers() {
       {"patch_size",
        [](WanDiTConfig& config, const std::string& source, const YAML::Node& value) {
          if (!value.IsSequence() || value.size() != 3) {
-           throw ConfigError(where(source, value) +
+           throw ConfigError(yaml_position(source, value) +
                              ": 'patch_size' must be a list of three integers [t, h, w]");
          }
          for (std::size_t i = 0; i < 3; ++i) {
-           config.patch_size[i] = read_scalar<int64_t>(source, "patch_size", value[i]);
+           config.patch_size[i] = read_yaml_scalar<int64_t>(source, "patch_size", value[i]);
          }
        }},
       // Keys of the reference's constructor / golden JSON that carry no architecture here.
@@ -75,10 +58,10 @@ const std::map<std::string, FieldReader>& field_readers() {
        [](WanDiTConfig&, const std::string& source, const YAML::Node& value) {
          // Every released Wan model uses global attention; a local window is not implemented.
          const bool global = value.IsSequence() && value.size() == 2 &&
-                             read_scalar<int64_t>(source, "window_size", value[0]) == -1 &&
-                             read_scalar<int64_t>(source, "window_size", value[1]) == -1;
+                             read_yaml_scalar<int64_t>(source, "window_size", value[0]) == -1 &&
+                             read_yaml_scalar<int64_t>(source, "window_size", value[1]) == -1;
          if (!global) {
-           throw ConfigError(where(source, value) +
+           throw ConfigError(yaml_position(source, value) +
                              ": only window_size [-1, -1] (global attention) is supported");
          }
        }},
@@ -122,7 +105,8 @@ void WanDiTConfig::validate() const {
 
 WanDiTConfig wan_dit_config_from_node(const YAML::Node& node, const std::string& source) {
   if (!node.IsMap()) {
-    throw ConfigError(where(source, node) + ": a DiT config must be a mapping of keys to values");
+    throw ConfigError(yaml_position(source, node) +
+                      ": a DiT config must be a mapping of keys to values");
   }
   WanDiTConfig config;
   const auto& readers = field_readers();
@@ -132,7 +116,7 @@ WanDiTConfig wan_dit_config_from_node(const YAML::Node& node, const std::string&
     if (reader == readers.end()) {
       std::string known;
       for (const auto& [name, unused] : readers) known += " " + name;
-      throw ConfigError(where(source, entry.first) + ": unknown DiT config key '" + key +
+      throw ConfigError(yaml_position(source, entry.first) + ": unknown DiT config key '" + key +
                         "'; known keys:" + known);
     }
     reader->second(config, source, entry.second);
@@ -146,15 +130,7 @@ WanDiTConfig wan_dit_config_from_node(const YAML::Node& node, const std::string&
 }
 
 WanDiTConfig load_wan_dit_config_file(const std::string& path) {
-  YAML::Node node;
-  try {
-    node = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError("cannot read DiT config '" + path + "'");
-  } catch (const YAML::ParserException& error) {
-    throw ConfigError(path + ":" + std::to_string(error.mark.line + 1) + ":" +
-                      std::to_string(error.mark.column + 1) + ": " + error.msg);
-  }
+  const YAML::Node node = load_yaml_config_file(path, "DiT");
   return wan_dit_config_from_node(node, path);
 }
 
