@@ -44,9 +44,9 @@ at::Tensor RmsNorm::forward(const at::Tensor& x) const {
 
 ResidualBlock::ResidualBlock(int64_t in_dim, int64_t out_dim)
     : norm1_(in_dim, /*images=*/false),
-      conv1_(in_dim, out_dim, {3, 3, 3}, {1, 1, 1}),
+      conv1_(in_dim, out_dim, kVaeKernel3, kVaePad1),
       norm2_(out_dim, /*images=*/false),
-      conv2_(out_dim, out_dim, {3, 3, 3}, {1, 1, 1}) {
+      conv2_(out_dim, out_dim, kVaeKernel3, kVaePad1) {
   if (in_dim != out_dim)
     shortcut_.emplace(in_dim, out_dim, std::array<int64_t, 3>{1, 1, 1},
                       std::array<int64_t, 3>{0, 0, 0});

@@ -20,6 +20,10 @@
 
 namespace motionfarm::model {
 
+// The 3x3x3 kernel and one-voxel padding of most of the VAE's convolutions.
+inline constexpr std::array<int64_t, 3> kVaeKernel3{3, 3, 3};
+inline constexpr std::array<int64_t, 3> kVaePad1{1, 1, 1};
+
 // What one cached layer remembers of the chunks before the current one.
 struct VaeCacheSlot {
   enum class State {

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "core/check.h"
@@ -23,6 +24,13 @@ std::vector<T> read_list(const std::string& source, const std::string& key,
 }
 
 }  // namespace
+
+bool VaeConfig::has_attention_at(double scale) const {
+  for (double s : attn_scales) {
+    if (std::abs(s - scale) < 1e-9) return true;
+  }
+  return false;
+}
 
 int64_t VaeConfig::temporal_factor() const {
   int64_t factor = 1;

@@ -45,6 +45,9 @@ struct VaeConfig {
 
   // Frames per latent frame after the first, and pixels per latent pixel.
   int64_t temporal_factor() const;
+  // Whether the encoder/decoder level at spatial `scale` (1, 1/2, 1/4, ...) has an attention
+  // block (attn_scales).
+  bool has_attention_at(double scale) const;
   int64_t spatial_factor() const;
   // Channels of the frames that enter the first encoder conv (3, or 12 after 2x2 patchify).
   int64_t image_channels() const;

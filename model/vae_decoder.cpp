@@ -16,22 +16,12 @@ std::vector<int64_t> decoder_dims(const VaeConfig& config) {
   return dims;
 }
 
-bool has_scale(const std::vector<double>& scales, double scale) {
-  for (double s : scales) {
-    if (std::abs(s - scale) < 1e-9) return true;
-  }
-  return false;
-}
-
-constexpr std::array<int64_t, 3> kKernel3{3, 3, 3};
-constexpr std::array<int64_t, 3> kPad1{1, 1, 1};
-
 }  // namespace
 
 VaeDecoder::VaeDecoder(const VaeConfig& config)
-    : conv1_(config.z_dim, decoder_dims(config).front(), kKernel3, kPad1),
+    : conv1_(config.z_dim, decoder_dims(config).front(), kVaeKernel3, kVaePad1),
       head_norm_(decoder_dims(config).back(), /*images=*/false),
-      head_conv_(decoder_dims(config).back(), config.image_channels(), kKernel3, kPad1) {
+      head_conv_(decoder_dims(config).back(), config.image_channels(), kVaeKernel3, kVaePad1) {
   const std::vector<int64_t> dims = decoder_dims(config);
   const std::size_t levels = config.dim_mult.size();
   middle_.push_back(std::make_unique<ResidualBlock>(dims[0], dims[0]));
@@ -52,7 +42,7 @@ VaeDecoder::VaeDecoder(const VaeConfig& config)
     int64_t in_dim = i == 0 ? dims[i] : dims[i] / 2;
     for (int64_t j = 0; j < config.num_res_blocks + 1; ++j) {
       upsamples_.push_back(std::make_unique<ResidualBlock>(in_dim, dims[i + 1]));
-      if (has_scale(config.attn_scales, scale)) {
+      if (config.has_attention_at(scale)) {
         upsamples_.push_back(std::make_unique<AttentionBlock>(dims[i + 1]));
       }
       in_dim = dims[i + 1];

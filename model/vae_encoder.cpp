@@ -13,22 +13,12 @@ std::vector<int64_t> encoder_dims(const VaeConfig& config) {
   return dims;
 }
 
-bool has_scale(const std::vector<double>& scales, double scale) {
-  for (double s : scales) {
-    if (std::abs(s - scale) < 1e-9) return true;
-  }
-  return false;
-}
-
-constexpr std::array<int64_t, 3> kKernel3{3, 3, 3};
-constexpr std::array<int64_t, 3> kPad1{1, 1, 1};
-
 }  // namespace
 
 VaeEncoder::VaeEncoder(const VaeConfig& config)
-    : conv1_(config.image_channels(), config.dim, kKernel3, kPad1),
+    : conv1_(config.image_channels(), config.dim, kVaeKernel3, kVaePad1),
       head_norm_(encoder_dims(config).back(), /*images=*/false),
-      head_conv_(encoder_dims(config).back(), 2 * config.z_dim, kKernel3, kPad1) {
+      head_conv_(encoder_dims(config).back(), 2 * config.z_dim, kVaeKernel3, kVaePad1) {
   const std::vector<int64_t> dims = encoder_dims(config);
   const std::size_t levels = config.dim_mult.size();
   double scale = 1.0;
@@ -43,7 +33,7 @@ VaeEncoder::VaeEncoder(const VaeConfig& config)
     int64_t in_dim = dims[i];
     for (int64_t j = 0; j < config.num_res_blocks; ++j) {
       downsamples_.push_back(std::make_unique<ResidualBlock>(in_dim, dims[i + 1]));
-      if (has_scale(config.attn_scales, scale)) {
+      if (config.has_attention_at(scale)) {
         downsamples_.push_back(std::make_unique<AttentionBlock>(dims[i + 1]));
       }
       in_dim = dims[i + 1];
