@@ -7,6 +7,7 @@
 
 #include "app/command.h"
 #include "app/options.h"
+#include "core/check.h"
 #include "core/exit_codes.h"
 #include "io/safetensors.h"
 #include "model/checkpoint_inspection.h"
@@ -95,7 +96,13 @@ int run_verify(const std::vector<std::string>& args) {
   options.add_options()("help,h", "show this help")("prefix", po::value<std::string>()->required(),
                                                     "the reference case")(
       "layout", po::value<std::string>()->default_value(""),
-      "cfg=C,tp=T,ulysses=U,ring=R (needs C·T·U·R to divide the MPI ranks)");
+      "cfg=C,tp=T,ulysses=U,ring=R (needs C·T·U·R to divide the MPI ranks)")(
+      "device", po::value<std::string>()->default_value("cpu"), "cpu, cuda or cuda:N")(
+      "dtype", po::value<std::string>()->default_value("fp32"),
+      "fp32, bf16, fp16, or production: each module's render dtype on the device "
+      "(GPU: DiT and umT5 bf16, CLIP fp16, VAE fp32)")(
+      "tolerance", po::value<double>(),
+      "max |ours - ref| / max(1, |ref|); default per dtype: fp32 1e-4, bf16 5e-2, fp16 1e-2");
   po::positional_options_description positional;
   positional.add("prefix", 1);
   po::variables_map values;
@@ -104,14 +111,22 @@ int run_verify(const std::vector<std::string>& args) {
   }
   const std::string prefix = values["prefix"].as<std::string>();
   const std::string layout_text = values["layout"].as<std::string>();
+  model::VerifyPlacement placement = model::VerifyPlacement::parse(
+      values["device"].as<std::string>(), values["dtype"].as<std::string>());
+  if (values.count("tolerance")) placement.tolerance = values["tolerance"].as<double>();
+  MF_CHECK(placement.tolerance.value_or(1.0) > 0, ConfigError, "--tolerance must be positive");
   const model::ReferenceCase reference_case = model::load_reference_case(prefix);
 
   std::vector<model::OutputComparison> comparisons;
   bool print = true;
   if (layout_text.empty()) {
-    std::cout << "module " << reference_case.module << " (" << prefix << "), one process\n";
-    comparisons = model::verify_reference_case(reference_case);
+    std::cout << "module " << reference_case.module << " (" << prefix << "), one process, "
+              << placement.describe(reference_case.module) << "\n";
+    comparisons = model::verify_reference_case(reference_case, placement);
   } else {
+    // The split runs are the CPU/MPI check of the parallel code; the GPU path is one process.
+    MF_CHECK(placement.device.is_cpu() && placement.dtype == at::kFloat, ConfigError,
+             "--layout runs on the CPU in fp32: drop --device/--dtype, or drop --layout");
     parallel::MpiRuntime mpi(nullptr, nullptr, MPI_THREAD_MULTIPLE);
     const parallel::ParallelLayout layout = parallel::ParallelLayout::parse(layout_text);
     print = mpi.world_rank() == 0;

@@ -6,11 +6,14 @@ find_package(Torch REQUIRED)
 find_package(MPI REQUIRED COMPONENTS C)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(yaml-cpp REQUIRED)
-find_package(Boost 1.74 REQUIRED COMPONENTS program_options filesystem)
-find_package(SQLite3 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
+# The farm's own dependencies; a model-only build (CMakeLists.txt) leaves them out.
+if(NOT MOTIONFARM_MODEL_ONLY)
+  find_package(Boost 1.74 REQUIRED COMPONENTS program_options filesystem)
+  find_package(SQLite3 REQUIRED)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
+endif()
 
 # SentencePiece (the umT5 tokenizer): pkg-config where the package ships a .pc file (Debian's
 # lists the trainer too, which motionfarm does not need), else the header and library directly.
@@ -43,6 +46,14 @@ target_link_libraries(motionfarm_torch INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(motionfarm_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
 target_compile_options(motionfarm_torch INTERFACE ${_torch_flags})
+# LibTorch 2.x as shipped in the PyTorch wheels exports its own copies of some libstdc++ symbols
+# (std::filesystem::remove_all among them). With libtorch.so ahead of libstdc++.so.6 in the search
+# order -- or with a toolchain that links libstdc++ statically, so the linker takes the first shared
+# definition it sees -- our calls bind to those copies, which crash (seen with LibTorch 2.11:
+# docs/gpu.md). Naming the shared libstdc++.so.6 first among the dependencies makes the real library
+# win; with Debian's 1.13 it changes nothing.
+target_link_options(motionfarm_torch INTERFACE
+  "LINKER:--push-state,--no-as-needed,-l:libstdc++.so.6,--pop-state")
 
 # ---- Optional GPU pieces: tri-state, AUTO finds what is there, ON fails loudly. -------------------
 set(MOTIONFARM_HAVE_CUDA OFF)

@@ -7,9 +7,11 @@
 
 namespace motionfarm::model {
 
-std::vector<OutputComparison> verify_wan_vae_case(const ReferenceCase& reference_case) {
+std::vector<OutputComparison> verify_wan_vae_case(const ReferenceCase& reference_case,
+                                                  const VerifyPlacement& placement) {
   // The config reader knows both layouts from the JSON's keys and module name.
-  WanVae vae(load_vae_config(reference_case.prefix + ".json"));
+  WanVae vae(load_vae_config(reference_case.prefix + ".json"),
+             {placement.device, *placement.dtype});
   load_wan_vae_weights(vae, reference_case.weights);
   std::vector<OutputComparison> comparisons;
   if (reference_case.has("video")) {

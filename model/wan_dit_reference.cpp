@@ -14,26 +14,29 @@ at::Tensor batched(const at::Tensor& tensor, int64_t unbatched_dims) {
 }
 }  // namespace
 
-DiTInputs wan_dit_case_inputs(const ReferenceCase& reference_case) {
+DiTInputs wan_dit_case_inputs(const ReferenceCase& reference_case, at::Device device) {
   DiTInputs inputs;
-  inputs.x = batched(reference_case.tensor("x"), 4);
-  inputs.t = reference_case.tensor("t").to(at::kDouble);
-  inputs.context = batched(reference_case.tensor("context"), 2);
+  inputs.x = batched(reference_case.tensor("x"), 4).to(device);
+  inputs.t = reference_case.tensor("t").to(device, at::kDouble);
+  inputs.context = batched(reference_case.tensor("context"), 2).to(device);
   if (reference_case.has("clip_fea"))
-    inputs.clip_fea = batched(reference_case.tensor("clip_fea"), 2);
-  if (reference_case.has("y")) inputs.y = batched(reference_case.tensor("y"), 4);
+    inputs.clip_fea = batched(reference_case.tensor("clip_fea"), 2).to(device);
+  if (reference_case.has("y")) inputs.y = batched(reference_case.tensor("y"), 4).to(device);
   return inputs;
 }
 
-WanDiT wan_dit_case_model(const ReferenceCase& reference_case) {
+WanDiT wan_dit_case_model(const ReferenceCase& reference_case, const VerifyPlacement& placement) {
   const WanDiTConfig config =
       wan_dit_config_from_node(reference_case.config, reference_case.prefix + ".json");
-  return WanDiT(config, WanDiTWeights::load(reference_case.weights, config));
+  WeightLoadOptions options;
+  options.placement = {placement.device, *placement.dtype};
+  return WanDiT(config, WanDiTWeights::load(reference_case.weights, config, options));
 }
 
-std::vector<OutputComparison> verify_wan_dit_case(const ReferenceCase& reference_case) {
-  const WanDiT model = wan_dit_case_model(reference_case);
-  const DiTInputs inputs = wan_dit_case_inputs(reference_case);
+std::vector<OutputComparison> verify_wan_dit_case(const ReferenceCase& reference_case,
+                                                  const VerifyPlacement& placement) {
+  const WanDiT model = wan_dit_case_model(reference_case, placement);
+  const DiTInputs inputs = wan_dit_case_inputs(reference_case, placement.device);
   const WanDiTConfig& config = model.config();
   // The reference pads the sequence to seq_len; more tokens than that is an invalid case.
   if (const YAML::Node seq_len = reference_case.config["seq_len"]) {

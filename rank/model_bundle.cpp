@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "io/safetensors_checkpoint.h"
 #include "model/checkpoint_inspection.h"
+#include "model/compute_dtypes.h"
 #include "model/encoder_checkpoint.h"
 #include "model/umt5_encoder.h"
 #include "model/vae_loader.h"
@@ -69,7 +70,6 @@ ModelBundle ModelBundle::load(const ModelPreset& preset, const ModelFiles& files
   const auto start = std::chrono::steady_clock::now();
   preset.validate();
   files.check(preset);
-  const bool cuda = options.device.is_cuda();
 
   ModelBundle bundle;
   bundle.preset_ = preset;
@@ -87,9 +87,7 @@ ModelBundle ModelBundle::load(const ModelPreset& preset, const ModelFiles& files
                        "(`motionfarm model inspect FILE` names it)");
     }
     model::WeightLoadOptions load;
-    load.placement =
-        cuda ? model::WeightPlacement::cuda(options.device.index() < 0 ? 0 : options.device.index())
-             : model::WeightPlacement::cpu();
+    load.placement = {options.device, model::production_dtype("wan_dit", options.device)};
     bundle.dit_ = std::make_unique<model::WanDiT>(
         preset.dit, model::WanDiTWeights::load(checkpoint, preset.dit, load));
     for (const io::SafetensorsFile& file : checkpoint.files()) {
@@ -104,7 +102,7 @@ ModelBundle ModelBundle::load(const ModelPreset& preset, const ModelFiles& files
     expect_module(checkpoint, wan22 ? "wan22_vae" : "wan_vae", "--vae");
     model::VaeRuntime runtime;
     runtime.device = options.device;
-    runtime.dtype = cuda ? at::kBFloat16 : at::kFloat;
+    runtime.dtype = model::production_dtype(wan22 ? "wan22_vae" : "wan_vae", options.device);
     bundle.vae_ = std::make_unique<model::WanVae>(preset.vae, runtime);
     model::load_wan_vae_weights(*bundle.vae_, checkpoint);
   }
@@ -114,7 +112,7 @@ ModelBundle ModelBundle::load(const ModelPreset& preset, const ModelFiles& files
     expect_module(checkpoint, "umt5_encoder", "--text-encoder");
     model::EncoderLoadOptions load;
     load.device = options.device;
-    load.dtype = cuda ? at::kBFloat16 : at::kFloat;
+    load.dtype = model::production_dtype("umt5_encoder", options.device);
     model::TokenizerOptions tokenizer_options;
     tokenizer_options.text_len = preset.text_encoder.text_len;
     tokenizer_options.over_length = options.over_length;
@@ -129,7 +127,7 @@ ModelBundle ModelBundle::load(const ModelPreset& preset, const ModelFiles& files
     expect_module(checkpoint, "clip_vision", "--image-encoder");
     model::EncoderLoadOptions load;
     load.device = options.device;
-    load.dtype = cuda ? at::kHalf : at::kFloat;
+    load.dtype = model::production_dtype("clip_vision", options.device);
     bundle.image_encoder_ = std::make_unique<model::ClipVisionEncoder>(
         model::ClipVisionEncoder::load(checkpoint, *preset.image_encoder, load));
   }

@@ -57,6 +57,34 @@ TEST(ModelVerify, AWrongExpectedOutputFails) {
   EXPECT_NE(result.output.find("FAILED"), std::string::npos) << result.output;
 }
 
+// bf16 runs everywhere (the GPU's render dtype, on the CPU here) against its own stated bar; the
+// same perturbed output that fails fp32 by 1e-2 passes bf16's 5e-2 and fails an explicit bar.
+TEST(ModelVerify, DtypeAndToleranceOptions) {
+  auto result = run_command(kBinary + " model verify " + shell_quote(golden("wan21_t2v_tiny")) +
+                            " --dtype bf16");
+  EXPECT_EQ(result.exit_code, kExitSuccess) << result.output;
+  EXPECT_NE(result.output.find("cpu BFloat16, tolerance 0.05"), std::string::npos) << result.output;
+
+  result = run_command(kBinary + " model verify " + shell_quote(golden("wan21_t2v_tiny")) +
+                       " --dtype bf16 --tolerance 1e-4");
+  EXPECT_EQ(result.exit_code, kExitCheckFailed) << result.output;
+
+  result = run_command(kBinary + " model verify " + shell_quote(golden("wan21_vae_tiny")) +
+                       " --dtype production");
+  EXPECT_EQ(result.exit_code, kExitSuccess) << result.output;
+  EXPECT_NE(result.output.find("cpu Float, tolerance 0.0001"), std::string::npos) << result.output;
+
+  result = run_command(kBinary + " model verify " + shell_quote(golden("wan21_t2v_tiny")) +
+                       " --dtype int8");
+  EXPECT_EQ(result.exit_code, kExitBadInput) << result.output;
+  EXPECT_NE(result.output.find("use fp32, bf16, fp16 or production"), std::string::npos)
+      << result.output;
+  result = run_command(kBinary + " model verify " + shell_quote(golden("wan21_t2v_tiny")) +
+                       " --device tpu");
+  EXPECT_EQ(result.exit_code, kExitBadInput) << result.output;
+  EXPECT_NE(result.output.find("use cpu, cuda or cuda:N"), std::string::npos) << result.output;
+}
+
 TEST(ModelVerify, UnknownModuleAndMissingFilesAreClearErrors) {
   testing::ScratchDir dir("verify");
   const std::string prefix = copy_case(dir, "wan21_t2v_tiny", [](auto&) {});
