@@ -13,6 +13,7 @@
 #include "app/command.h"
 #include "app/options.h"
 #include "coordinator/farm_run.h"
+#include "core/check.h"
 #include "core/exit_codes.h"
 #include "parallel/mpi_runtime.h"
 
@@ -35,7 +36,10 @@ int run_run_command(const std::vector<std::string>& args) {
        "auto, or cfg=C,tp=T,ulysses=U,ring=R (overrides parallel.layout)")
       ("force", po::bool_switch(), "redo finished work whose manifest settings changed")
       ("progress-interval", po::value<double>()->default_value(30.0),
-       "seconds between progress log lines when stderr is not a terminal");
+       "seconds between progress log lines when stderr is not a terminal")
+      ("checkpoint-every", po::value<int64_t>()->default_value(0),
+       "write a segment's sampling state every N steps (0: chosen so writing costs <= 1% of "
+       "sampling; a stop always writes one)");
   // clang-format on
   po::positional_options_description positional;
   positional.add("manifest", 1);
@@ -52,6 +56,8 @@ int run_run_command(const std::vector<std::string>& args) {
   if (values.count("layout")) run.layout = values["layout"].as<std::string>();
   run.force = values["force"].as<bool>();
   run.progress_interval_s = values["progress-interval"].as<double>();
+  run.checkpoint_every = values["checkpoint-every"].as<int64_t>();
+  MF_CHECK(run.checkpoint_every >= 0, ConfigError, "--checkpoint-every must be 0 or more");
 
   // The coordinator thread on rank 0 talks MPI while the main thread renders.
   parallel::MpiRuntime mpi(nullptr, nullptr, MPI_THREAD_MULTIPLE);

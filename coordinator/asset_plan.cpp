@@ -8,7 +8,7 @@
 #include "coordinator/manifest_naming.h"
 #include "io/output_format.h"
 #include "model/seeded_noise.h"
-#include "rank/segment_latents.h"
+#include "rank/file_checksum.h"
 
 namespace motionfarm::coordinator {
 

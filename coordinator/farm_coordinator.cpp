@@ -165,6 +165,10 @@ class Coordinator {
     ++tasks_run_;
     activity_[report.group] = Activity{"", 0, 0, true};
 
+    if (report.resumed_at_step > 0) {
+      log_.line(node.name + " resumed from its stored state at step " +
+                std::to_string(report.resumed_at_step + 1));
+    }
     switch (report.kind) {
       case rank::ReportKind::kDone: {
         scheduler_.succeeded(running.task);

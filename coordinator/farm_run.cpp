@@ -115,6 +115,9 @@ Startup start_job(const FarmRunOptions& options, int world_size) {
                          << resume.segments_kept << " finished segments kept";
   }
   for (const std::string& line : resume.redone) MF_LOG(Warn, "farm") << "--force: " << line;
+  for (const std::string& line : resume.recomputed) {
+    MF_LOG(Warn, "farm") << "recomputing " << line;
+  }
   for (const std::string& line : resume.blocked_outputs) MF_LOG(Warn, "farm") << line;
   s.run_id = s.ledger->begin_run(world_size, s.layout.to_string());
   return s;
@@ -289,6 +292,7 @@ int run_farm(const FarmRunOptions& options) {
     w.farm = &farm;
     w.bundle = &*bundle;
     w.denoiser = &denoiser;
+    w.checkpoint_every = options.checkpoint_every;
     rank::run_farm_worker(w);
   } catch (const std::exception& error) {
     // Outside a task boundary: this rank cannot go on and its group would wait forever.

@@ -6,6 +6,7 @@
 // main thread renders as group 0's leader. docs/farm.md is the wrangler's guide.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace motionfarm::coordinator {
@@ -17,6 +18,7 @@ struct FarmRunOptions {
   std::string layout;       // empty: the manifest's; "auto": one rank per group
   bool force = false;       // redo finished work whose manifest settings changed
   double progress_interval_s = 30.0;
+  int64_t checkpoint_every = 0;  // rank::FarmWorkerOptions::checkpoint_every
 };
 
 // Collective over MPI_COMM_WORLD (MPI initialised with MPI_THREAD_MULTIPLE): every rank calls it

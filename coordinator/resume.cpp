@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "rank/segment_latents.h"
+#include "io/latent_store.h"
 
 namespace motionfarm::coordinator {
 
@@ -18,9 +18,32 @@ std::string join(const std::vector<std::string>& items) {
   return text;
 }
 
-bool latent_intact(const LedgerTask& task) {
-  return !task.latent_path.empty() && fs::exists(task.latent_path) &&
-         rank::file_checksum(task.latent_path) == task.checksum;
+// A finished segment is kept when the asset's latent store still holds its latents, they verify
+// (every dataset's checksum), and the store was written for the settings the ledger recorded.
+// Otherwise `problem` says why and the segment is recomputed.
+bool latent_intact(const LedgerTask& task, std::string& problem) {
+  if (task.latent_path.empty() || !fs::exists(task.latent_path)) {
+    problem = "its latent store '" + task.latent_path + "' is missing";
+    return false;
+  }
+  try {
+    const io::LatentStore store = io::LatentStore::open_unchecked(task.latent_path);
+    const int k = static_cast<int>(task.segment_index);
+    if (store.meta().identity.model_config_hash != task.checksum) {
+      problem = "'" + task.latent_path + "' was written for other settings (hash " +
+                store.meta().identity.model_config_hash + ", the ledger has " + task.checksum + ")";
+      return false;
+    }
+    if (!store.has_complete_segment(k)) {
+      problem = "'" + task.latent_path + "' has no finished segment " + std::to_string(k);
+      return false;
+    }
+    store.read_segment(k);  // verifies the stored checksum
+    return true;
+  } catch (const CheckpointError& error) {
+    problem = error.what();
+    return false;
+  }
 }
 
 }  // namespace
@@ -98,7 +121,14 @@ ResumeSummary reconcile_with_ledger(JobLedger& ledger, const Job& job,
       const TaskNode& node = graph.tasks()[task];
       const auto d = done.find(node.name);
       bool keep = chain_intact && d != done.end();
-      if (keep && node.kind == TaskKind::kSegment) keep = latent_intact(d->second);
+      if (keep && node.kind == TaskKind::kSegment) {
+        std::string problem;
+        keep = latent_intact(d->second, problem);
+        if (!keep) {
+          summary.recomputed.push_back("asset '" + row.id + "' segment " +
+                                       std::to_string(node.segment_index) + ": " + problem);
+        }
+      }
       if (keep && node.kind == TaskKind::kAssembly) {
         keep = !delivery_changed;
         for (const rank::Deliverable& deliverable : plan.render.deliverables) {

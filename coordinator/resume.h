@@ -24,6 +24,8 @@ struct ResumeSummary {
   int64_t segments_kept = 0;                 // finished segments of unfinished assets, not redone
   std::vector<std::string> redone;           // "asset 'x': prompt changed: 2 segments redone"
   std::vector<std::string> blocked_outputs;  // assets failed because a file is in the way
+  // Finished segments whose latents could not be used ("asset 'x' segment 2: <why>"): redone.
+  std::vector<std::string> recomputed;
 };
 
 // Brings the ledger up to the job (inserting new assets, recording new facts) and marks in

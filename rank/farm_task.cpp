@@ -154,6 +154,7 @@ std::string encode(const TaskReport& r) {
               {"error_type", r.error_type},
               {"latent_path", r.latent_path},
               {"latent_checksum", r.latent_checksum},
+              {"resumed_at_step", r.resumed_at_step},
               {"outputs", outputs},
               {"seconds", r.seconds},
               {"forward_seconds", r.forward_seconds},
@@ -173,6 +174,7 @@ TaskReport decode_report(const std::string& text) {
     r.error_type = j.at("error_type").get<std::string>();
     r.latent_path = j.at("latent_path").get<std::string>();
     r.latent_checksum = j.at("latent_checksum").get<std::string>();
+    r.resumed_at_step = j.at("resumed_at_step").get<int64_t>();
     for (const json& o : j.at("outputs")) {
       r.outputs.push_back({o.at(0).get<std::string>(), o.at(1).get<std::string>(),
                            o.at(2).get<int64_t>(), o.at(3).get<std::string>()});

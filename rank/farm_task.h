@@ -79,10 +79,11 @@ struct TaskReport {
   int group = 0;
   int64_t task = -1;
   int attempt = 0;
-  std::string error;       // kFailed: what went wrong; kInterrupted: the step it stopped after
-  std::string error_type;  // kFailed: "input", "model", "config", "non-finite", "internal"...
-  std::string latent_path;
-  std::string latent_checksum;
+  std::string error;            // kFailed: what went wrong; kInterrupted: the step it stopped after
+  std::string error_type;       // kFailed: "input", "model", "config", "non-finite", "internal"...
+  std::string latent_path;      // segment kDone: the asset's latent store
+  std::string latent_checksum;  // segment kDone: the store's settings hash (latent_checkpoint.h)
+  int64_t resumed_at_step = 0;  // segment: the step a stored state let it start at (0: none)
   std::vector<OutputRecord> outputs;
   double seconds = 0.0;          // wall time of the task on the leader
   double forward_seconds = 0.0;  // of which in the DiT forward

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -9,8 +10,9 @@
 #include "core/log.h"
 #include "rank/farm_channel.h"
 #include "rank/farm_task.h"
+#include "rank/file_checksum.h"
 #include "rank/finite_check.h"
-#include "rank/segment_latents.h"
+#include "rank/latent_checkpoint.h"
 #include "rank/segment_renderer.h"
 #include "rank/stop_request.h"
 
@@ -101,8 +103,8 @@ class GroupWorker {
 
  private:
   // Leader: asks the coordinator whether to go on; the group then agrees on the leader's answer
-  // (collective over the group at every step, so every rank leaves at the same step).
-  void step_boundary(const FarmTask& task, int64_t step) {
+  // (collective over the group at every step, so every rank leaves at the same step). True: stop.
+  bool step_boundary(const FarmTask& task, int64_t step) {
     int stop = 0;
     if (leader_) {
       TaskReport progress;
@@ -119,7 +121,66 @@ class GroupWorker {
       parallel::check_mpi(MPI_Bcast(&stop, 1, MPI_INT, 0, topology_.group().get()),
                           "MPI_Bcast (stop)");
     }
-    if (stop) throw StopAtStep{step + 1};
+    return stop != 0;
+  }
+
+  void group_barrier() {
+    if (group_size_ > 1) {
+      parallel::check_mpi(MPI_Barrier(topology_.group().get()), "MPI_Barrier (latent store)");
+    }
+  }
+
+  // The asset's latent store, opened by every rank of the group: the leader first (it creates the
+  // store, or replaces one that cannot be used), then the members read the same file.
+  io::LatentStore open_store(const FarmTask& task) {
+    const std::string path = latent_store_path(task.latent_folder);
+    const io::LatentStoreIdentity identity =
+        latent_store_identity(task.asset, options_.bundle->preset().name);
+    std::optional<io::LatentStore> store;
+    if (leader_) {
+      std::string problem;
+      store.emplace(open_or_create_latent_store(path, identity, &problem));
+      // A stored state that does not verify is dropped (the segment restarts at step 0), before
+      // the members read: they never see a file the leader is about to replace.
+      const int k = static_cast<int>(task.segment_index);
+      if (k >= 0 && store->has_state(k)) {
+        try {
+          store->read_state(k);
+        } catch (const CheckpointError& error) {
+          MF_LOG(Warn, "checkpoint")
+              << "segment " << k << " of '" << task.asset.id
+              << "': stored state dropped, restarting the segment: " << error.what();
+          store->discard_segment(k);
+        }
+      }
+    }
+    group_barrier();
+    if (!leader_) store.emplace(io::LatentStore::open(path, identity));
+    return std::move(*store);
+  }
+
+  at::Tensor render_segment(const FarmTask& task, TaskReport& report) {
+    io::LatentStore store = open_store(task);
+    const int k = static_cast<int>(task.segment_index);
+    SegmentStart start;
+    if (k > 0) start.previous_latents = store.read_segment(k - 1);
+    if (auto state = store.read_state(k)) start.resume = from_stored_state(*state);
+    report.resumed_at_step = start.resume ? start.resume->sampler.step_index : 0;
+    group_barrier();  // every rank has read before the leader writes a state
+    std::optional<StateCheckpointer> checkpointer;
+    if (leader_) checkpointer.emplace(store, k, task.asset.steps, options_.checkpoint_every);
+    const at::Tensor latent =
+        renderer_.render_segment(task, start, [&](int64_t step, const SamplingCheckpoint& after) {
+          const bool stop = step_boundary(task, step);
+          if (checkpointer) checkpointer->after_step(step, after, stop);
+          if (stop) throw StopAtStep{step + 1};
+        });
+    if (leader_) {
+      store.write_segment(k, latent);
+      report.latent_path = store.path();
+      report.latent_checksum = store.meta().identity.model_config_hash;
+    }
+    return latent;
   }
 
   TaskReport execute(const FarmTask& task) {
@@ -135,16 +196,13 @@ class GroupWorker {
                "failed on purpose (test hook MOTIONFARM_TEST_FAIL_FIRST_ATTEMPT names asset '"
                    << task.asset.id << "')");
       if (task.kind == FarmTaskKind::kSegment) {
-        const at::Tensor latent = renderer_.render_segment(
-            task, [&](int64_t step, const at::Tensor&) { step_boundary(task, step); });
-        if (leader_) {
-          report.latent_path = segment_latent_path(task.latent_folder, task.segment_index);
-          save_segment_latent(report.latent_path, latent);
-          report.latent_checksum = file_checksum(report.latent_path);
-        }
+        render_segment(task, report);
       } else if (leader_) {
         // Decoding and encoding are the leader's alone; members wait for the next task.
-        report.outputs = renderer_.assemble(task);
+        const io::LatentStore store = io::LatentStore::open(
+            latent_store_path(task.latent_folder),
+            latent_store_identity(task.asset, options_.bundle->preset().name));
+        report.outputs = renderer_.assemble(task, store);
       }
       report.kind = ReportKind::kDone;
     } catch (const StopAtStep& stop) {

@@ -19,6 +19,9 @@ struct FarmWorkerOptions {
   const parallel::MpiComm* farm = nullptr;
   ModelBundle* bundle = nullptr;              // borrowed
   const DenoiserBackend* denoiser = nullptr;  // the group's (GroupDenoiser)
+  // Write a segment's sampling state every this many steps; 0: chosen from measured times so the
+  // writes cost at most 1% of sampling (rank/latent_checkpoint.h). A stop always writes one.
+  int64_t checkpoint_every = 0;
 };
 
 // Collective over the group: every rank of the group calls it; returns when the coordinator

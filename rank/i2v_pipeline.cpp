@@ -84,14 +84,15 @@ PreparedRender I2VPipeline::prepare(const RenderRequest& request, StageTimings& 
 }
 
 at::Tensor I2VPipeline::sample(const PreparedRender& prepared, const RenderRequest& request,
-                               const StepObserver& observer) const {
+                               const StepObserver& observer,
+                               const SamplingCheckpoint* resume) const {
   const model::VelocityFn velocity = conditioned_velocity(
       denoiser_, prepared.prompts, prepared.conditioning, prepared.latent, request.guidance);
   SamplingOptions options;
   options.sampler = request.sampler;
   options.schedule.num_steps = request.steps;
   options.schedule.shift = request.shift;
-  return sample_latents(velocity, prepared.noise, options, prepared.conditioning, observer);
+  return sample_latents(velocity, prepared.noise, options, prepared.conditioning, observer, resume);
 }
 
 RenderResult I2VPipeline::render(const RenderRequest& request, const StepObserver& observer) {

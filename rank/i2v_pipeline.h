@@ -67,9 +67,10 @@ class I2VPipeline {
 
   // The text and image stages (adds their times to `timings`).
   PreparedRender prepare(const RenderRequest& request, StageTimings& timings);
-  // The sampling loop: the final latent [1, z, T, h, w] float32.
+  // The sampling loop: the final latent [1, z, T, h, w] float32; from `resume` when given.
   at::Tensor sample(const PreparedRender& prepared, const RenderRequest& request,
-                    const StepObserver& observer = {}) const;
+                    const StepObserver& observer = {},
+                    const SamplingCheckpoint* resume = nullptr) const;
 
  private:
   ModelBundle& bundle_;

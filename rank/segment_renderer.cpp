@@ -9,9 +9,9 @@
 #include "io/output_format.h"
 #include "io/video_writer.h"
 #include "model/seeded_noise.h"
+#include "rank/file_checksum.h"
 #include "rank/finite_check.h"
 #include "rank/image_conditioning.h"
-#include "rank/segment_latents.h"
 
 namespace motionfarm::rank {
 
@@ -81,7 +81,8 @@ RenderRequest segment_request(const AssetRender& asset, int64_t segment_index) {
 SegmentRenderer::SegmentRenderer(ModelBundle& bundle, const DenoiserBackend& denoiser)
     : bundle_(bundle), pipeline_(bundle, denoiser) {}
 
-at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const StepObserver& observer) {
+at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const SegmentStart& start,
+                                           const StepObserver& observer) {
   const AssetRender& asset = task.asset;
   check_supported(asset);
   const int64_t k = task.segment_index;
@@ -89,8 +90,9 @@ at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const StepObser
   StageTimings timings;
   PreparedRender prepared = pipeline_.prepare(request, timings);
   if (k > 0) {
-    const at::Tensor previous =
-        load_segment_latent(segment_latent_path(task.latent_folder, k - 1)).to(bundle_.device());
+    MF_CHECK(start.previous_latents.defined(), Error,
+             "segment " << k << " of '" << asset.id << "' needs segment " << k - 1 << "'s latents");
+    const at::Tensor previous = start.previous_latents.to(bundle_.device());
     const at::Tensor frames = bundle_.vae().decode(previous);            // [1, 3, F, H, W]
     const at::Tensor context = frames.select(2, frames.size(2) - 1)[0];  // [3, H, W]
     ImageConditioning conditioning =
@@ -103,10 +105,11 @@ at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const StepObser
         model::seeded_normal(model::NoiseKey{asset.seed, asset.id, k}, prepared.latent.sizes())
             .to(bundle_.device());
   }
-  return pipeline_.sample(prepared, request, observer);
+  return pipeline_.sample(prepared, request, observer, start.resume ? &*start.resume : nullptr);
 }
 
-std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task) {
+std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task,
+                                                    const io::LatentStore& store) {
   const AssetRender& asset = task.asset;
   std::vector<std::unique_ptr<io::VideoWriter>> writers;
   for (const Deliverable& deliverable : asset.deliverables) {
@@ -126,9 +129,7 @@ std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task) {
   }
   for (size_t k = 0; k < asset.segments.size(); ++k) {
     const SegmentWork& segment = asset.segments[k];
-    const at::Tensor latent =
-        load_segment_latent(segment_latent_path(task.latent_folder, static_cast<int64_t>(k)))
-            .to(bundle_.device());
+    const at::Tensor latent = store.read_segment(static_cast<int>(k)).to(bundle_.device());
     const at::Tensor frames = bundle_.vae().decode(latent);  // [1, 3, F, H, W]
     const int64_t begin = k == 0 ? 0 : segment.context_frames;
     MF_CHECK_LE(begin + segment.new_frames, frames.size(2), Error,

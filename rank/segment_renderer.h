@@ -11,7 +11,10 @@
 
 #include <ATen/ATen.h>
 
+#include <optional>
 #include <vector>
+
+#include "io/latent_store.h"
 
 #include "rank/denoiser.h"
 #include "rank/farm_task.h"
@@ -21,21 +24,29 @@
 
 namespace motionfarm::rank {
 
+// Where a segment starts from: the previous segment's final latents (segment k > 0) and, when
+// an earlier run stopped inside this segment, the checkpoint it left.
+struct SegmentStart {
+  at::Tensor previous_latents;  // [1, z, T, h, w]; undefined for segment 0
+  std::optional<SamplingCheckpoint> resume;
+};
+
 class SegmentRenderer {
  public:
   // Borrows both; they must outlive the renderer.
   SegmentRenderer(ModelBundle& bundle, const DenoiserBackend& denoiser);
 
-  // The final latent [1, z, T, h, w] float32 of `task`'s segment; reads segment k-1's latents
-  // from task.latent_folder. Collective over the denoiser's group when it is parallel: every rank
-  // of the group calls it with the same task. Throws ConfigError for extension settings the farm
-  // does not support yet (context_latent_frames > 1, renoise, color_match), InputError for a bad
-  // image, NonFiniteError for NaN/Inf.
-  at::Tensor render_segment(const FarmTask& task, const StepObserver& observer = {});
+  // The final latent [1, z, T, h, w] float32 of `task`'s segment, from `start` (what the asset's
+  // latent store holds for it, rank/latent_checkpoint.h). Collective over the denoiser's group
+  // when it is parallel: every rank of the group calls it with the same task and start. Throws
+  // ConfigError for extension settings the farm does not support yet (context_latent_frames > 1,
+  // renoise, color_match), InputError for a bad image, NonFiniteError for NaN/Inf.
+  at::Tensor render_segment(const FarmTask& task, const SegmentStart& start,
+                            const StepObserver& observer = {});
 
-  // Decodes every segment and writes every deliverable of the asset. Not collective: the
-  // group's leader alone calls it.
-  std::vector<OutputRecord> assemble(const FarmTask& task);
+  // Decodes every segment from `store` and writes every deliverable of the asset. Not collective:
+  // the group's leader alone calls it.
+  std::vector<OutputRecord> assemble(const FarmTask& task, const io::LatentStore& store);
 
  private:
   ModelBundle& bundle_;

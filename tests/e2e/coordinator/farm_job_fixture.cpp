@@ -7,6 +7,8 @@
 
 #include "coordinator/job_ledger.h"
 #include "coordinator/sqlite_database.h"
+#include "io/latent_store.h"
+#include "rank/latent_checkpoint.h"
 #include "tests/support/test_paths.h"
 
 namespace motionfarm::testing {
@@ -56,17 +58,22 @@ std::string farm_environment() {
          "OMPI_MCA_rmaps_base_oversubscribe=1 ";
 }
 
-std::map<std::string, std::string> latent_files(const std::string& state) {
-  std::map<std::string, std::string> files;
+std::map<std::string, std::string> finished_segment_latents(const std::string& state) {
+  std::map<std::string, std::string> latents;
   const fs::path root = fs::path(state) / "latents";
-  if (!fs::exists(root)) return files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (!entry.is_regular_file()) continue;
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("segment_", 0) != 0) continue;  // temporaries of a killed write
-    files[fs::relative(entry.path(), root).string()] = read_bytes(entry.path().string());
+  if (!fs::exists(root)) return latents;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    const std::string path = rank::latent_store_path(entry.path().string());
+    if (!fs::exists(path)) continue;
+    const io::LatentStore store = io::LatentStore::open_unchecked(path);
+    for (int k : store.segment_indices()) {
+      if (!store.has_complete_segment(k)) continue;
+      const at::Tensor latent = store.read_segment(k).contiguous();
+      latents[entry.path().filename().string() + "/segment_" + std::to_string(k)] =
+          std::string(static_cast<const char*>(latent.data_ptr()), latent.nbytes());
+    }
   }
-  return files;
+  return latents;
 }
 
 int64_t ledger_integer(const std::string& state, const std::string& sql) {

@@ -32,8 +32,9 @@ TinyJob write_tiny_job(const std::string& folder, const std::vector<TinyAsset>& 
 // containers), as a shell prefix.
 std::string farm_environment();
 
-// Every segment latent file under `state`/latents, by path relative to it, with its bytes.
-std::map<std::string, std::string> latent_files(const std::string& state);
+// Every finished segment's latents in the job's latent stores (`state`/latents/<asset>/latents.h5),
+// keyed "<asset>/segment_<k>", as raw bytes (for bitwise comparisons between runs).
+std::map<std::string, std::string> finished_segment_latents(const std::string& state);
 
 // The first column of the first row of `sql` on the job's ledger, as an integer.
 int64_t ledger_integer(const std::string& state, const std::string& sql);

@@ -147,7 +147,7 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
   const CommandResult uninterrupted =
       run_command(mpirun_command(2, reference, "--progress-interval 1") + " 2>&1");
   ASSERT_EQ(uninterrupted.exit_code, kExitSuccess) << uninterrupted.output;
-  const auto expected = latent_files(reference.state);
+  const auto expected = finished_segment_latents(reference.state);
   ASSERT_EQ(expected.size(), 2u + 4u + 1u + 3u + 2u + 1u);
 
   const TinyJob job = write_tiny_job(dir.path() + "/killed", assets, 8);
@@ -162,7 +162,8 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
                                          {9, false}, {12, true}, {15, false}};
   int killed = 0;
   for (const KillPoint& point : points) {
-    BackgroundJob run(mpirun_command(2, job, ""), dir.path() + "/run.log");
+    // A state every step: a kill inside a segment leaves a state to resume from at its step.
+    BackgroundJob run(mpirun_command(2, job, "--checkpoint-every 1"), dir.path() + "/run.log");
     const bool hit = wait_until(run, [&] {
       if (ledger_or_zero(job.state, done_sql) < point.finished_tasks) return false;
       return !point.mid_step ||
@@ -174,10 +175,15 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
     }
   }
   EXPECT_GE(killed, 5) << "the job finished before enough kill points were reached";
-  const CommandResult last = run_command(mpirun_command(2, job, "") + " 2>&1");
+  const CommandResult last = run_command(mpirun_command(2, job, "--checkpoint-every 1") + " 2>&1");
   ASSERT_EQ(last.exit_code, kExitSuccess) << last.output;
+  // Segments continued from the states killed runs left inside them (the coordinator's log of
+  // every run says where), and still ended bitwise equal to the uninterrupted run (below).
+  const std::string log =
+      run_command("cat " + shell_quote(job.state + "/logs/coordinator.log")).output;
+  EXPECT_NE(log.find("resumed from its stored state at step"), std::string::npos) << log;
 
-  EXPECT_EQ(latent_files(job.state), expected);  // every segment's latents, bitwise
+  EXPECT_EQ(finished_segment_latents(job.state), expected);  // every segment's latents, bitwise
   // No finished task was done twice: each has exactly one successful attempt.
   EXPECT_EQ(ledger_integer(job.state,
                            "SELECT COUNT(*) FROM (SELECT task FROM attempts WHERE "
@@ -233,6 +239,17 @@ TEST(FarmJob, SigusrStopsAtAStepBoundaryWithSeventyFiveAndTheRerunFinishes) {
   const CommandResult rerun = run_command(mpirun_command(4, job, "--layout cfg=2") + " 2>&1");
   ASSERT_EQ(rerun.exit_code, kExitSuccess) << rerun.output;
   EXPECT_NE(rerun.output.find("6 of 6 assets done"), std::string::npos) << rerun.output;
+  // The stop wrote each interrupted segment's state at its step boundary; the rerun continued
+  // from exactly there and ends bitwise where an uninterrupted run of the same job ends.
+  EXPECT_NE(rerun.output.find("resumed from its stored state at step"), std::string::npos)
+      << rerun.output;
+  const TinyJob reference = write_tiny_job(dir.path() + "/reference", assets, 12);
+  const CommandResult uninterrupted =
+      run_command(mpirun_command(4, reference, "--layout cfg=2") + " 2>&1");
+  ASSERT_EQ(uninterrupted.exit_code, kExitSuccess) << uninterrupted.output;
+  const auto expected = finished_segment_latents(reference.state);
+  EXPECT_EQ(expected.size(), 6u * 4u);
+  EXPECT_EQ(finished_segment_latents(job.state), expected);
 }
 
 }  // namespace

@@ -13,7 +13,8 @@
 #include "coordinator/resume.h"
 #include "coordinator/sqlite_database.h"
 #include "core/error.h"
-#include "rank/segment_latents.h"
+#include "io/latent_store.h"
+#include "rank/latent_checkpoint.h"
 #include "tests/support/test_paths.h"
 
 namespace motionfarm::coordinator {
@@ -49,12 +50,17 @@ struct Fixture {
   std::vector<AssetPlan> plans() const { return {plan_asset(job, job.assets[0], "2025-01-01")}; }
   Scheduler scheduler() const { return Scheduler(WorkGraph(work_of_job(job)), 3); }
 
-  // Records segment `k` of the asset as finished, with a real latent file.
+  std::string store_path() const { return rank::latent_store_path(latent_folder(state, "fox")); }
+
+  // Records segment `k` of the asset as finished, with its latents in the asset's latent store
+  // (as a worker leaves them).
   void finish_segment(JobLedger& ledger, int64_t k) const {
-    const std::string path = rank::segment_latent_path(latent_folder(state, "fox"), k);
-    rank::save_segment_latent(path, at::full({1, 16, 2, 4, 4}, static_cast<float>(k)));
-    ledger.task_done({task_name("fox", TaskKind::kSegment, k), "fox", "segment", k, "done", path,
-                      rank::file_checksum(path)});
+    const io::LatentStoreIdentity identity =
+        rank::latent_store_identity(plans()[0].render, "tiny-i2v");
+    io::LatentStore store = rank::open_or_create_latent_store(store_path(), identity);
+    store.write_segment(static_cast<int>(k), at::full({1, 16, 2, 4, 4}, static_cast<float>(k)));
+    ledger.task_done({task_name("fox", TaskKind::kSegment, k), "fox", "segment", k, "done",
+                      store_path(), identity.model_config_hash});
   }
 };
 
@@ -132,21 +138,54 @@ TEST(Resume, KeepsFinishedSegmentsWhoseFilesAreIntact) {
   EXPECT_EQ(rerun.graph().tasks()[*next].name, "fox/segment-001");
 }
 
-TEST(Resume, RedoesASegmentWhoseLatentFileChangedAndEverythingAfterIt) {
+TEST(Resume, RedoesEverySegmentOfATruncatedLatentStoreNamingWhy) {
   Fixture f;
   JobLedger ledger(f.state);
   Scheduler first = f.scheduler();
   reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
   f.finish_segment(ledger, 0);
   f.finish_segment(ledger, 1);
-  std::ofstream(rank::segment_latent_path(latent_folder(f.state, "fox"), 0), std::ios::app)
-      << "garbage";
+  std::filesystem::resize_file(f.store_path(), std::filesystem::file_size(f.store_path()) / 2);
   Scheduler rerun = f.scheduler();
   const ResumeSummary summary =
       reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, rerun);
   EXPECT_EQ(summary.segments_kept, 0);
+  ASSERT_EQ(summary.recomputed.size(), 1u);  // the chain stops at the first unusable segment
+  EXPECT_NE(summary.recomputed[0].find("asset 'fox' segment 0: "), std::string::npos)
+      << summary.recomputed[0];
+  EXPECT_NE(summary.recomputed[0].find("latents.h5"), std::string::npos) << summary.recomputed[0];
   EXPECT_EQ(rerun.graph().tasks()[*rerun.next_task()].name, "fox/segment-000");
   EXPECT_TRUE(ledger.done_tasks().empty());
+}
+
+TEST(Resume, RedoesASegmentMissingFromTheStoreOrWrittenForOtherSettings) {
+  Fixture f;
+  JobLedger ledger(f.state);
+  Scheduler first = f.scheduler();
+  reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
+  f.finish_segment(ledger, 0);
+  f.finish_segment(ledger, 1);
+  {
+    io::LatentStore store = io::LatentStore::open_unchecked(f.store_path());
+    store.discard_segment(1);
+  }
+  Scheduler rerun = f.scheduler();
+  ResumeSummary summary = reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, rerun);
+  EXPECT_EQ(summary.segments_kept, 1);
+  ASSERT_EQ(summary.recomputed.size(), 1u);
+  EXPECT_NE(summary.recomputed[0].find("has no finished segment 1"), std::string::npos)
+      << summary.recomputed[0];
+
+  // The ledger says segment 0 was written for other settings than the store holds.
+  LedgerTask task = ledger.done_tasks().at("fox/segment-000");
+  task.checksum = "0123";
+  ledger.task_done(task);
+  Scheduler third = f.scheduler();
+  summary = reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, third);
+  ASSERT_EQ(summary.recomputed.size(), 1u);
+  EXPECT_NE(summary.recomputed[0].find("was written for other settings"), std::string::npos)
+      << summary.recomputed[0];
+  EXPECT_EQ(third.graph().tasks()[*third.next_task()].name, "fox/segment-000");
 }
 
 TEST(Resume, AChangedPromptIsRefusedNamingItUnlessForced) {

@@ -155,7 +155,8 @@ TEST(Ti2vConditioning, FirstLatentFrameIsTheEncodedImageAfterEveryStep) {
 
   int64_t steps_seen = 0;
   const at::Tensor latent =
-      pipeline.sample(prepared, request, [&](int64_t, const at::Tensor& current) {
+      pipeline.sample(prepared, request, [&](int64_t, const SamplingCheckpoint& after) {
+        const at::Tensor& current = after.latent;
         ++steps_seen;
         EXPECT_TRUE(at::equal(current.narrow(2, 0, 1), z)) << "after step " << steps_seen;
       });

@@ -1,4 +1,4 @@
-#include "rank/segment_latents.h"
+#include "rank/file_checksum.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "core/check.h"
-#include "io/safetensors.h"
 #include "model/seeded_noise.h"
 
 namespace motionfarm::rank {
@@ -15,8 +14,6 @@ namespace motionfarm::rank {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr char kLatentName[] = "latent";
-
 uint64_t hash_file(const std::string& path, uint64_t state) {
   std::ifstream in(path, std::ios::binary);
   MF_CHECK(in.good(), Error, "cannot read " << path << " for its checksum");
@@ -29,27 +26,6 @@ uint64_t hash_file(const std::string& path, uint64_t state) {
   return state;
 }
 }  // namespace
-
-std::string segment_latent_path(const std::string& folder, int64_t segment_index) {
-  char name[64];
-  std::snprintf(name, sizeof(name), "segment_%03lld.safetensors",
-                static_cast<long long>(segment_index));
-  return (fs::path(folder) / name).string();
-}
-
-void save_segment_latent(const std::string& path, const at::Tensor& latent) {
-  fs::create_directories(fs::path(path).parent_path());
-  io::SafetensorsWriter writer;
-  writer.add(kLatentName, latent.to(at::kCPU, at::kFloat).contiguous());
-  writer.write(path);
-}
-
-at::Tensor load_segment_latent(const std::string& path) {
-  MF_CHECK(fs::exists(path), InputError, "segment latents " << path << " are missing");
-  const io::SafetensorsFile file = io::SafetensorsFile::open(path);
-  // clone(): the tensor must outlive the mapping.
-  return file.tensor(kLatentName).clone();
-}
 
 std::string file_checksum(const std::string& path) {
   uint64_t state = 0xcbf29ce484222325ull;
