@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 
 #include "core/exit_codes.h"
@@ -64,6 +65,26 @@ TEST(FarmRunCli, RendersEveryAssetAndARerunRedoesNothing) {
   ASSERT_EQ(status.exit_code, kExitSuccess) << status.output;
   EXPECT_NE(status.output.find("\"done\": 3"), std::string::npos) << status.output;
   EXPECT_NE(status.output.find("\"running\": false"), std::string::npos) << status.output;
+}
+
+// A clip given in seconds that takes four chained segments (5 frames each, the later ones sharing
+// one frame with the one before): its file holds exactly round(duration x fps) frames, though 14
+// is not a segment length, and its latent store holds the four segments.
+TEST(FarmRunCli, AFourSegmentClipHasExactlyDurationTimesFpsFrames) {
+  ScratchDir dir("farm-duration");
+  TinyJob job = write_tiny_job(dir.path(), {{"long", 5}});
+  {
+    std::ifstream in(job.manifest);
+    std::string yaml((std::istreambuf_iterator<char>(in)), {});
+    const std::string frames = "frames: 5}";
+    yaml.replace(yaml.rfind(frames), frames.size(), "duration: 1.75s}");  // 1.75 s x 8 fps = 14
+    std::ofstream(job.manifest) << yaml;
+  }
+  const CommandResult result = run_job(job);
+  ASSERT_EQ(result.exit_code, kExitSuccess) << result.output;
+  EXPECT_EQ(frames_of(clip_of(job, "long")), 14);
+  EXPECT_EQ(finished_segment_latents(job.state).size(), 4u);
+  EXPECT_EQ(ledger_integer(job.state, "SELECT COUNT(*) FROM tasks WHERE kind = 'segment'"), 4);
 }
 
 TEST(FarmRunCli, AChangedPromptIsRefusedUntilForced) {
