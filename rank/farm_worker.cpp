@@ -164,6 +164,7 @@ class GroupWorker {
     const int k = static_cast<int>(task.segment_index);
     SegmentStart start;
     if (k > 0) start.previous_latents = store.read_segment(k - 1);
+    if (k > 0 && task.asset.color_match) start.anchor_latents = store.read_segment(0);
     if (auto state = store.read_state(k)) start.resume = from_stored_state(*state);
     report.resumed_at_step = start.resume ? start.resume->sampler.step_index : 0;
     group_barrier();  // every rank has read before the leader writes a state

@@ -1,5 +1,6 @@
 #include "rank/segment_renderer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "io/output_format.h"
 #include "io/video_writer.h"
 #include "model/seeded_noise.h"
+#include "model/vae_streaming_decoder.h"
 #include "rank/file_checksum.h"
 #include "rank/finite_check.h"
 #include "rank/image_conditioning.h"
@@ -48,8 +50,6 @@ void check_supported(const AssetRender& asset) {
   // did not ask for, so the asset fails and says why.
   MF_CHECK(asset.renoise == 0.0, ConfigError,
            "asset '" << asset.id << "': extension.renoise is not supported by the farm yet");
-  MF_CHECK(!asset.color_match, ConfigError,
-           "asset '" << asset.id << "': extension.color_match is not supported by the farm yet");
   for (size_t k = 1; k < asset.segments.size(); ++k) {
     MF_CHECK_EQ(asset.segments[k].context_frames, 1, ConfigError,
                 "asset '" << asset.id
@@ -59,6 +59,18 @@ void check_supported(const AssetRender& asset) {
 }
 
 }  // namespace
+
+at::Tensor match_latent_colours(const at::Tensor& latents, const at::Tensor& anchor) {
+  // Per latent channel over (frames, rows, columns): the channels carry colour and brightness,
+  // so matching their first two moments pulls a drifting segment back to the anchor's palette.
+  const std::vector<int64_t> dims = {2, 3, 4};
+  const at::Tensor mean = latents.mean(dims, /*keepdim=*/true);
+  const at::Tensor std = latents.std(dims, /*unbiased=*/false, /*keepdim=*/true).clamp_min(1e-6);
+  const at::Tensor anchor_mean = anchor.mean(dims, /*keepdim=*/true).to(latents.device());
+  const at::Tensor anchor_std =
+      anchor.std(dims, /*unbiased=*/false, /*keepdim=*/true).to(latents.device());
+  return (latents - mean) / std * anchor_std + anchor_mean;
+}
 
 RenderRequest segment_request(const AssetRender& asset, int64_t segment_index) {
   MF_CHECK(segment_index >= 0 && segment_index < static_cast<int64_t>(asset.segments.size()), Error,
@@ -105,7 +117,13 @@ at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const SegmentSt
         model::seeded_normal(model::NoiseKey{asset.seed, asset.id, k}, prepared.latent.sizes())
             .to(bundle_.device());
   }
-  return pipeline_.sample(prepared, request, observer, start.resume ? &*start.resume : nullptr);
+  const at::Tensor latent =
+      pipeline_.sample(prepared, request, observer, start.resume ? &*start.resume : nullptr);
+  if (k == 0 || !asset.color_match) return latent;
+  MF_CHECK(
+      start.anchor_latents.defined(), Error,
+      "segment " << k << " of '" << asset.id << "' needs segment 0's latents to match colours");
+  return match_latent_colours(latent, start.anchor_latents);
 }
 
 std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task,
@@ -127,17 +145,26 @@ std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task,
     fs::create_directories(fs::path(deliverable.path).parent_path());
     writers.push_back(std::make_unique<io::VideoWriter>(deliverable.path, options));
   }
+  // The clip's latent timeline is decoded as one stream: each later segment's first latent frame
+  // holds the frame it shares with the previous segment (already decoded, so skipped), and the
+  // causal cache carries across the seam, so there is no decoder restart there. One latent frame
+  // at a time: memory stays flat for any clip length.
+  model::VaeStreamingDecoder decoder(bundle_.vae());
   for (size_t k = 0; k < asset.segments.size(); ++k) {
     const SegmentWork& segment = asset.segments[k];
     const at::Tensor latent = store.read_segment(static_cast<int>(k)).to(bundle_.device());
-    const at::Tensor frames = bundle_.vae().decode(latent);  // [1, 3, F, H, W]
-    const int64_t begin = k == 0 ? 0 : segment.context_frames;
-    MF_CHECK_LE(begin + segment.new_frames, frames.size(2), Error,
+    int64_t remaining = segment.new_frames;
+    for (int64_t t = k == 0 ? 0 : 1; t < latent.size(2) && remaining > 0; ++t) {
+      const at::Tensor frames = decoder.decode_next(latent.narrow(2, t, 1));  // [1, 3, F, H, W]
+      const int64_t take = std::min(remaining, frames.size(2));
+      // [N, 3, H, W]: the frames this latent frame adds to the clip.
+      const at::Tensor added = frames[0].narrow(1, 0, take).permute({1, 0, 2, 3});
+      check_finite(added, "decoding segment " + std::to_string(k) + " of '" + asset.id + "'");
+      for (auto& writer : writers) writer->write_frames(added);
+      remaining -= take;
+    }
+    MF_CHECK_EQ(remaining, 0, Error,
                 "segment " << k << " of '" << asset.id << "' decoded to too few frames");
-    // [N, 3, H, W]: the frames this segment adds to the clip.
-    const at::Tensor added = frames[0].narrow(1, begin, segment.new_frames).permute({1, 0, 2, 3});
-    check_finite(added, "decoding segment " + std::to_string(k) + " of '" + asset.id + "'");
-    for (auto& writer : writers) writer->write_frames(added);
   }
   std::vector<OutputRecord> records;
   for (size_t i = 0; i < writers.size(); ++i) {

@@ -4,9 +4,11 @@
 //
 // Segment 0 is the pipeline's render of the asset's image. Segment k > 0 continues the clip: its
 // first frame is the last decoded frame of segment k-1 (the manifest's shared context frame), it
-// keeps the original image's CLIP features when `anchor` is set, and its noise is keyed by
-// (seed, asset, k). The assembly decodes every segment, drops each later segment's shared
-// frame, and streams the frames into one VideoWriter per format (atomic rename when done).
+// keeps the original image's CLIP features when `anchor` is set, its noise is keyed by
+// (seed, asset, k), and with `color_match` its latents are matched to segment 0's. The assembly
+// decodes the whole latent timeline as one causal stream (each later segment's shared frame is
+// skipped, so there is no decoder restart at a seam) and streams the frames into one VideoWriter
+// per format (atomic rename when done). docs/extension.md describes the method.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -28,8 +30,13 @@ namespace motionfarm::rank {
 // an earlier run stopped inside this segment, the checkpoint it left.
 struct SegmentStart {
   at::Tensor previous_latents;  // [1, z, T, h, w]; undefined for segment 0
+  at::Tensor anchor_latents;    // segment 0's, when the asset matches colours (k > 0)
   std::optional<SamplingCheckpoint> resume;
 };
+
+// Colour matching against drift (extension.color_match): `latents` with each latent channel's
+// mean and standard deviation over the clip replaced by `anchor`'s (segment 0's).
+at::Tensor match_latent_colours(const at::Tensor& latents, const at::Tensor& anchor);
 
 class SegmentRenderer {
  public:

@@ -9,6 +9,8 @@
 #include <regex>
 
 #include "core/exit_codes.h"
+#include "io/latent_store.h"
+#include "rank/latent_checkpoint.h"
 #include "tests/e2e/coordinator/farm_job_fixture.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_paths.h"
@@ -85,6 +87,32 @@ TEST(FarmRunCli, AFourSegmentClipHasExactlyDurationTimesFpsFrames) {
   EXPECT_EQ(frames_of(clip_of(job, "long")), 14);
   EXPECT_EQ(finished_segment_latents(job.state).size(), 4u);
   EXPECT_EQ(ledger_integer(job.state, "SELECT COUNT(*) FROM tasks WHERE kind = 'segment'"), 4);
+}
+
+// extension.color_match: every later segment's latents carry segment 0's per-channel colour
+// statistics (the chain continues from the matched frames), and the clip is still exact.
+TEST(FarmRunCli, ColourMatchedChainsCarryTheFirstSegmentsStatistics) {
+  ScratchDir dir("farm-colour");
+  TinyJob job = write_tiny_job(dir.path(), {{"matched", 13}});
+  {
+    std::ifstream in(job.manifest);
+    std::string yaml((std::istreambuf_iterator<char>(in)), {});
+    const std::string extension = "extension: {segment_frames: 5}";
+    yaml.replace(yaml.find(extension), extension.size(),
+                 "extension: {segment_frames: 5, color_match: true}");
+    std::ofstream(job.manifest) << yaml;
+  }
+  const CommandResult result = run_job(job);
+  ASSERT_EQ(result.exit_code, kExitSuccess) << result.output;
+  EXPECT_EQ(frames_of(clip_of(job, "matched")), 13);
+  const io::LatentStore store =
+      io::LatentStore::open_unchecked(rank::latent_store_path(job.state + "/latents/matched"));
+  const std::vector<int64_t> dims = {2, 3, 4};
+  const at::Tensor anchor_mean = store.read_segment(0).mean(dims);
+  for (int k = 1; k < 3; ++k) {
+    EXPECT_TRUE(at::allclose(store.read_segment(k).mean(dims), anchor_mean, 1e-4, 1e-5))
+        << "segment " << k;
+  }
 }
 
 TEST(FarmRunCli, AChangedPromptIsRefusedUntilForced) {
