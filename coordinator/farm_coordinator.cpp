@@ -63,6 +63,8 @@ struct Running {
   size_t task = 0;
   int attempt = 1;
   int64_t attempt_id = 0;
+  Clock::time_point started = Clock::now();
+  bool timed_out = false;  // told to stop at a step boundary because of resources.task_timeout
 };
 
 struct Activity {
@@ -139,11 +141,31 @@ class Coordinator {
       activity.steps = report.steps;
       activity.dirty = true;
       flush_activity();
-      rank::send_text(*o_.farm, from, rank::kTagStepReply, stopping_ ? "stop" : "go");
+      rank::send_text(*o_.farm, from, rank::kTagStepReply,
+                      stopping_ || over_time(from) ? "stop" : "go");
       return;
     }
     if (report.kind != ReportKind::kReady) finish_task(from, report);
     waiting_.push_back(from);
+  }
+
+  // resources.task_timeout: a segment that runs longer is stopped at its next step boundary (its
+  // state is stored there) and counted as a failed attempt, so a retry continues it and a stuck
+  // asset ends failed after max_attempts instead of holding its group all night. A task that hangs
+  // inside a step never reaches a boundary; Slurm's time limit is the backstop for that.
+  bool over_time(int leader) {
+    const double limit = o_.job->resources.task_timeout_s;
+    const auto it = running_.find(leader);
+    if (limit <= 0.0 || it == running_.end() || stopping_) return false;
+    const double elapsed = since(it->second.started);
+    if (elapsed > limit && !it->second.timed_out) {
+      it->second.timed_out = true;
+      log_.line("task " + graph_.tasks()[it->second.task].name + " ran " +
+                std::to_string(static_cast<int64_t>(elapsed)) +
+                " s, over resources.task_timeout (" + std::to_string(static_cast<int64_t>(limit)) +
+                " s): stopping it at this step");
+    }
+    return it->second.timed_out;
   }
 
   void finish_task(int from, const rank::TaskReport& report) {
@@ -152,6 +174,17 @@ class Coordinator {
              "group leader " << from << " reported a task it was never given");
     const Running running = it->second;
     running_.erase(it);
+    if (running.timed_out && report.kind == rank::ReportKind::kInterrupted) {
+      rank::TaskReport failed = report;
+      failed.kind = rank::ReportKind::kFailed;
+      failed.error_type = "timeout";
+      failed.error = "over resources.task_timeout (" +
+                     std::to_string(static_cast<int64_t>(o_.job->resources.task_timeout_s)) +
+                     " s); " + report.error + ", its state kept for the retry";
+      running_[from] = running;
+      finish_task(from, failed);
+      return;
+    }
     const TaskNode& node = graph_.tasks()[running.task];
     const std::string& asset_id = graph_.assets()[node.asset].id;
     AttemptEnd end;

@@ -156,6 +156,31 @@ TEST(FarmRunCli, SeamsAreNoWorseThanTheClipsTypicalFrameChange) {
   }
 }
 
+// resources.task_timeout: a segment over its time is stopped at its next step boundary with its
+// state stored, counted as a failed attempt ("timeout"), and retried from that state; with a
+// limit no step can meet, every attempt gains one step and the asset fails after max_attempts,
+// naming the limit, while the job goes on.
+TEST(FarmRunCli, ATaskOverItsTimeoutIsStoppedRetriedFromItsStateThenFailed) {
+  ScratchDir dir("farm-timeout");
+  TinyJob job = write_tiny_job(dir.path(), {{"slow", 5}}, 8);
+  {
+    std::ofstream(job.manifest, std::ios::app)
+        << "resources: {task_timeout: 0.001s, max_attempts: 3}\n";
+  }
+  const CommandResult result = run_job(job, "--checkpoint-every 100");
+  EXPECT_EQ(result.exit_code, kExitAssetsFailed) << result.output;
+  EXPECT_NE(result.output.find("over resources.task_timeout"), std::string::npos) << result.output;
+  EXPECT_EQ(ledger_integer(job.state, "SELECT COUNT(*) FROM attempts WHERE error_type = 'timeout'"),
+            3);
+  // Each retry continued from the state the stop stored (not from step 0).
+  const std::string log =
+      run_command("cat " + shell_quote(job.state + "/logs/coordinator.log")).output;
+  EXPECT_NE(log.find("slow/segment-000 resumed from its stored state at step 2"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("slow/segment-000 resumed from its stored state at step 3"), std::string::npos)
+      << log;
+}
+
 TEST(FarmRunCli, AChangedPromptIsRefusedUntilForced) {
   ScratchDir dir("farm");
   TinyJob job = write_tiny_job(dir.path(), {{"one", 5}, {"two", 5}});
