@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <random>
 #include <thread>
 
 #include "core/exit_codes.h"
@@ -193,6 +195,63 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
   for (const TinyAsset& asset : assets) {
     EXPECT_TRUE(fs::exists(job.output_root + "/" + asset.id)) << asset.id;
   }
+}
+
+// Crash safety (issue #12): SIGKILL at 20 moments drawn at random (fixed seed, so a failure
+// replays), each followed by checks of what is on disk: every deliverable under its final name
+// is whole (it decodes to its asset's full frame count), the ledger opens, and the next run picks
+// up. The last run completes the job.
+TEST(FarmJob, KilledAtTwentyRandomMomentsNeverLeavesATruncatedDeliverable) {
+  ScratchDir dir("farm-random-kill");
+  const std::vector<TinyAsset> assets = {{"a", 9}, {"b", 5, "snake.png"}, {"c", 13},
+                                         {"d", 5}, {"e", 9, "snake.png"}, {"f", 5},
+                                         {"g", 9}, {"h", 5, "snake.png"}};
+  const TinyJob job = write_tiny_job(dir.path(), assets, 6);
+  std::map<std::string, int64_t> frames_of_asset;
+  for (const TinyAsset& asset : assets) frames_of_asset[asset.id] = asset.frames;
+  std::mt19937 random(20261125);
+  std::uniform_int_distribution<int> delay_ms(300, 4000);
+  int killed = 0;
+  for (int round = 0; round < 20; ++round) {
+    BackgroundJob run(mpirun_command(2, job, ""), dir.path() + "/run.log");
+    const Clock::time_point start = Clock::now();
+    const int delay = delay_ms(random);
+    while (run.running() &&
+           std::chrono::duration<double, std::milli>(Clock::now() - start).count() < delay) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!run.running()) break;  // the job finished: nothing left to kill
+    run.kill_session();
+    ++killed;
+    // What a wrangler would find now.
+    if (fs::exists(job.output_root)) {
+      for (const auto& entry : fs::recursive_directory_iterator(job.output_root)) {
+        if (!entry.is_regular_file() || entry.path().extension() != ".mp4") continue;
+        const std::string asset = entry.path().parent_path().filename().string();
+        const CommandResult probe = run_command(
+            "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+            "stream=nb_read_frames -of default=nw=1:nk=1 " +
+            shell_quote(entry.path().string()) + " 2>&1");
+        EXPECT_EQ(probe.output, std::to_string(frames_of_asset[asset]) + "\n")
+            << "round " << round << ": " << entry.path()
+            << " is under its final name but not whole";
+      }
+    }
+    if (fs::exists(job.state + "/ledger.sqlite")) {
+      EXPECT_NO_THROW(ledger_integer(job.state, "SELECT COUNT(*) FROM attempts"))
+          << "round " << round;
+    }
+  }
+  EXPECT_GE(killed, 10) << "the job finished before enough kills";
+  const CommandResult last = run_command(mpirun_command(2, job, "") + " 2>&1");
+  ASSERT_EQ(last.exit_code, kExitSuccess) << last.output;
+  for (const TinyAsset& asset : assets) {
+    EXPECT_TRUE(fs::exists(job.output_root + "/" + asset.id)) << asset.id;
+  }
+  EXPECT_EQ(ledger_integer(job.state,
+                           "SELECT COUNT(*) FROM (SELECT task FROM attempts WHERE "
+                           "outcome = 'done' GROUP BY task HAVING COUNT(*) > 1)"),
+            0);
 }
 
 TEST(FarmJob, SigusrStopsAtAStepBoundaryWithSeventyFiveAndTheRerunFinishes) {
