@@ -143,6 +143,18 @@ class GroupWorker {
       // A stored state that does not verify is dropped (the segment restarts at step 0), before
       // the members read: they never see a file the leader is about to replace.
       const int k = static_cast<int>(task.segment_index);
+      if (k >= 0 && store->has_complete_segment(k)) {
+        // An earlier run finished this segment but died before the coordinator heard of it. The
+        // latents are kept if they verify (a rerun would compute the same bits), else redone.
+        try {
+          store->read_segment(k);
+        } catch (const CheckpointError& error) {
+          MF_LOG(Warn, "checkpoint")
+              << "segment " << k << " of '" << task.asset.id
+              << "': stored latents dropped, rendering again: " << error.what();
+          store->discard_segment(k);
+        }
+      }
       if (k >= 0 && store->has_state(k)) {
         try {
           store->read_state(k);
@@ -162,6 +174,15 @@ class GroupWorker {
   at::Tensor render_segment(const FarmTask& task, TaskReport& report) {
     io::LatentStore store = open_store(task);
     const int k = static_cast<int>(task.segment_index);
+    if (store.has_complete_segment(k)) {  // the whole group sees the same store: all skip
+      MF_LOG(Info, "worker") << task.name << ": already complete in " << store.path()
+                             << " (an earlier run finished it), kept";
+      if (leader_) {
+        report.latent_path = store.path();
+        report.latent_checksum = store.meta().identity.model_config_hash;
+      }
+      return store.read_segment(k);
+    }
     SegmentStart start;
     if (k > 0) start.previous_latents = store.read_segment(k - 1);
     if (k > 0 && task.asset.color_match) start.anchor_latents = store.read_segment(0);

@@ -200,27 +200,43 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
 // Crash safety (issue #12): SIGKILL at 20 moments drawn at random (fixed seed, so a failure
 // replays), each followed by checks of what is on disk: every deliverable under its final name
 // is whole (it decodes to its asset's full frame count), the ledger opens, and the next run picks
-// up. The last run completes the job.
+// up. The moments are drawn in terms of the job's progress, not wall time, so they land inside
+// the job on a fast machine or a slow one: during start-up (ledger creation, model loading), in
+// the middle of a segment's sampling at a random step, or just after a task finished (latents
+// or a clip being written). The last run completes the job.
 TEST(FarmJob, KilledAtTwentyRandomMomentsNeverLeavesATruncatedDeliverable) {
   ScratchDir dir("farm-random-kill");
-  const std::vector<TinyAsset> assets = {{"a", 9}, {"b", 5, "snake.png"}, {"c", 13},
-                                         {"d", 5}, {"e", 9, "snake.png"}, {"f", 5},
-                                         {"g", 9}, {"h", 5, "snake.png"}};
-  const TinyJob job = write_tiny_job(dir.path(), assets, 6);
+  std::vector<TinyAsset> assets;
+  for (int i = 0; i < 12; ++i) {
+    assets.push_back({"k" + std::to_string(i), 5 + 4 * (i % 3), i % 2 ? "snake.png" : "girl.png"});
+  }
+  const int steps = 6;
+  const TinyJob job = write_tiny_job(dir.path(), assets, steps);
   std::map<std::string, int64_t> frames_of_asset;
   for (const TinyAsset& asset : assets) frames_of_asset[asset.id] = asset.frames;
+  const std::string done_sql = "SELECT COUNT(*) FROM attempts WHERE outcome = 'done'";
   std::mt19937 random(20261125);
-  std::uniform_int_distribution<int> delay_ms(300, 4000);
   int killed = 0;
   for (int round = 0; round < 20; ++round) {
+    const int64_t done_before = ledger_or_zero(job.state, done_sql);
+    const int kind = std::uniform_int_distribution<int>(0, 2)(random);
+    const int step = std::uniform_int_distribution<int>(1, steps - 1)(random);
+    const int delay_ms = std::uniform_int_distribution<int>(0, 800)(random);
     BackgroundJob run(mpirun_command(2, job, ""), dir.path() + "/run.log");
     const Clock::time_point start = Clock::now();
-    const int delay = delay_ms(random);
-    while (run.running() &&
-           std::chrono::duration<double, std::milli>(Clock::now() - start).count() < delay) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!run.running()) break;  // the job finished: nothing left to kill
+    const bool hit = wait_until(run, [&] {
+      switch (kind) {
+        case 0:  // start-up
+          return std::chrono::duration<double, std::milli>(Clock::now() - start).count() >=
+                 delay_ms;
+        case 1:  // inside a segment, after a random step
+          return ledger_or_zero(job.state, "SELECT COUNT(*) FROM groups WHERE step >= " +
+                                               std::to_string(step)) > 0;
+        default:  // right after a task finished
+          return ledger_or_zero(job.state, done_sql) > done_before;
+      }
+    });
+    if (!hit) break;  // the job finished first: nothing left to kill
     run.kill_session();
     ++killed;
     // What a wrangler would find now.
@@ -242,7 +258,7 @@ TEST(FarmJob, KilledAtTwentyRandomMomentsNeverLeavesATruncatedDeliverable) {
           << "round " << round;
     }
   }
-  EXPECT_GE(killed, 10) << "the job finished before enough kills";
+  EXPECT_EQ(killed, 20) << "the job finished before every kill: make it longer";
   const CommandResult last = run_command(mpirun_command(2, job, "") + " 2>&1");
   ASSERT_EQ(last.exit_code, kExitSuccess) << last.output;
   for (const TinyAsset& asset : assets) {
