@@ -26,6 +26,8 @@ int run_validate_command(const std::vector<std::string>& args);
 int run_run_command(const std::vector<std::string>& args);
 int run_status_command(const std::vector<std::string>& args);
 int run_plan_command(const std::vector<std::string>& args);
-int run_pending_command(const std::string& name, const std::vector<std::string>& args);
+int run_bench_command(const std::vector<std::string>& args);
+int run_report_command(const std::vector<std::string>& args);
+int run_submit_command(const std::vector<std::string>& args);
 
 }  // namespace motionfarm::app

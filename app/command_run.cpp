@@ -3,6 +3,7 @@
 // signal (rerun to resume), 3 a manifest or state folder that cannot run (docs/exit-codes.md).
 #include <mpi.h>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
 #include <boost/program_options.hpp>
@@ -15,7 +16,10 @@
 #include "coordinator/farm_run.h"
 #include "core/check.h"
 #include "core/exit_codes.h"
+#include "parallel/mpi_comm.h"
 #include "parallel/mpi_runtime.h"
+#include "rank/stop_request.h"
+#include "slurm/rank_startup.h"
 
 namespace motionfarm::app {
 
@@ -45,6 +49,9 @@ int run_run_command(const std::vector<std::string>& args) {
   positional.add("manifest", 1);
   po::variables_map values;
   if (!parse_subcommand_options("run", args, options, positional, values)) return kExitSuccess;
+  // Before MPI and the model start: Slurm's notice can come at any moment, and SIGUSR1's default
+  // action would end the rank instead of checkpointing it.
+  rank::install_stop_signal_handlers();
 
   if (const char* threads = std::getenv("MOTIONFARM_TORCH_THREADS")) {
     if (std::atoi(threads) > 0) at::set_num_threads(std::atoi(threads));
@@ -61,6 +68,10 @@ int run_run_command(const std::vector<std::string>& args) {
 
   // The coordinator thread on rank 0 talks MPI while the main thread renders.
   parallel::MpiRuntime mpi(nullptr, nullptr, MPI_THREAD_MULTIPLE);
+  const slurm::RankStartup startup = slurm::start_rank(parallel::MpiComm::world());
+  run.launch = startup.launch;
+  // A CPU-only LibTorch cannot use the GPU the rank was bound to: it renders on the CPU.
+  if (at::hasCUDA()) run.gpu_device = startup.placement.gpu.device;
   return coordinator::run_farm(run);
 }
 

@@ -2,18 +2,6 @@
 
 namespace motionfarm::app {
 
-namespace {
-// Subcommands whose library is not built yet answer through run_pending_command, which names the
-// part of the project that provides them and exits non-zero. Each becomes a real entry when its
-// issue lands.
-template <const char* kName>
-int pending(const std::vector<std::string>& args) {
-  return run_pending_command(kName, args);
-}
-constexpr char kSubmit[] = "submit";
-constexpr char kReport[] = "report";
-}  // namespace
-
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       {"run", "render every asset of a job manifest on the MPI world", &run_run_command},
@@ -21,8 +9,9 @@ const std::vector<Command>& all_commands() {
       {"validate", "check a job manifest and report every problem at once", &run_validate_command},
       {"status", "show the progress of a running or finished job", &run_status_command},
       {"plan", "simulate a job on a cluster and recommend layouts", &run_plan_command},
-      {"submit", "write (and submit) an sbatch script for a job", &pending<kSubmit>},
-      {"report", "write report.html and summary.json for a job", &pending<kReport>},
+      {"bench", "calibrate the planner's GPU table on this machine", &run_bench_command},
+      {"submit", "write (and submit) an sbatch script for a job", &run_submit_command},
+      {"report", "write report.html and summary.json for a job", &run_report_command},
       {"model", "inspect weights and verify modules against reference vectors", &run_model_command},
       {"inspect-checkpoint", "print what a latent checkpoint file holds",
        &run_inspect_checkpoint_command},

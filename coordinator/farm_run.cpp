@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -20,8 +21,10 @@
 #include "coordinator/job_ledger.h"
 #include "coordinator/manifest_naming.h"
 #include "coordinator/manifest_reader.h"
+#include "coordinator/report_refresher.h"
 #include "coordinator/resume.h"
 #include "coordinator/scheduler.h"
+#include "core/build_info.h"
 #include "core/check.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
@@ -99,6 +102,8 @@ Startup start_job(const FarmRunOptions& options, int world_size) {
   s.ledger->set_job_value("name", s.job.name);
   s.ledger->set_job_value("manifest", s.job.manifest_path);
   s.ledger->set_job_value("output_root", s.job.output.root);
+  s.ledger->set_job_value("motionfarm_version", std::string(core::build_info().version) + " (" +
+                                                    core::build_info().git_commit + ")");
   // {date} is the job's first start date, so a rerun on another day writes the same paths.
   std::optional<std::string> date = s.ledger->job_value("date");
   if (!date) {
@@ -120,6 +125,10 @@ Startup start_job(const FarmRunOptions& options, int world_size) {
   }
   for (const std::string& line : resume.blocked_outputs) MF_LOG(Warn, "farm") << line;
   s.run_id = s.ledger->begin_run(world_size, s.layout.to_string());
+  // Which Slurm job and restart this run was, for `sqlite3 ledger.sqlite 'SELECT * FROM job'`.
+  if (!options.launch.empty()) {
+    s.ledger->set_job_value("run." + std::to_string(s.run_id) + ".launch", options.launch);
+  }
   return s;
 }
 
@@ -181,9 +190,11 @@ bool all_ok(const parallel::MpiComm& world, bool ok) {
   return all == 1;
 }
 
-void print_outcome(const FarmOutcome& outcome, const std::string& state_dir) {
+void print_outcome(const FarmOutcome& outcome, const std::string& state_dir,
+                   const std::string& report_path) {
   std::cout << "motionfarm run: " << outcome.summary << "\n";
   for (const std::string& failure : outcome.failures) std::cout << "  failed " << failure << "\n";
+  if (!report_path.empty()) std::cout << "report: " << report_path << "\n";
   std::cout << "state folder: " << state_dir << " (motionfarm status " << state_dir << ")\n"
             << std::flush;
 }
@@ -237,7 +248,9 @@ int run_farm(const FarmRunOptions& options) {
   try {
     const ModelChoice choice = model_choice(message.at("model"));
     choice.files.check(choice.preset);
-    bundle.emplace(rank::ModelBundle::load(choice.preset, choice.files));
+    rank::BundleOptions placement;
+    if (options.gpu_device >= 0) placement.device = at::Device(at::kCUDA, options.gpu_device);
+    bundle.emplace(rank::ModelBundle::load(choice.preset, choice.files, placement));
   } catch (...) {
     load_error = std::current_exception();
   }
@@ -261,7 +274,10 @@ int run_farm(const FarmRunOptions& options) {
 
   FarmOutcome outcome;
   std::thread coordinator;
+  std::unique_ptr<ReportRefresher> report;  // rank 0: report.html, refreshed while the job runs
   if (world_rank == 0) {
+    report =
+        std::make_unique<ReportRefresher>(state_dir, std::max(options.progress_interval_s, 1.0));
     CoordinatorOptions c;
     c.job = &startup->job;
     c.plans = &startup->plans;
@@ -304,7 +320,7 @@ int run_farm(const FarmRunOptions& options) {
 
   int exit_code = outcome.exit_code;
   parallel::check_mpi(MPI_Bcast(&exit_code, 1, MPI_INT, 0, world.get()), "MPI_Bcast (exit code)");
-  if (world_rank == 0) print_outcome(outcome, state_dir);
+  if (world_rank == 0) print_outcome(outcome, state_dir, report->finish());
   return exit_code;
 }
 

@@ -19,6 +19,8 @@ struct FarmRunOptions {
   bool force = false;       // redo finished work whose manifest settings changed
   double progress_interval_s = 30.0;
   int64_t checkpoint_every = 0;  // rank::FarmWorkerOptions::checkpoint_every
+  int gpu_device = -1;  // the CUDA device this rank was bound to (slurm/gpu_binding.h); -1: CPU
+  std::string launch;   // how the job was started ("slurm job 42 (restart 1) ..."), for the ledger
 };
 
 // Collective over MPI_COMM_WORLD (MPI initialised with MPI_THREAD_MULTIPLE): every rank calls it

@@ -112,6 +112,9 @@ std::string format_status(const JobStatus& s) {
     }
   }
   for (const AssetFailure& f : s.failures) out << "  failed " << f.asset << ": " << f.error << "\n";
+  if (const fs::path page = fs::path(s.output_root) / "report.html"; fs::exists(page)) {
+    out << "report " << page.string() << "\n";
+  }
   for (const RunRecord& r : s.runs) {
     out << "run " << r.run_id << ": " << local_time(r.started) << " -> " << local_time(r.ended)
         << ", " << r.world_size << " ranks, layout " << r.layout;

@@ -56,10 +56,15 @@ std::string encode_still(const at::Tensor& image, StillFormat format, const Stil
   AvFramePtr picture;
   if (jpeg) {
     picture = make_video_frame(encoder->pix_fmt, width, height);
+    // yuvj420p is yuv420p's layout at full range. Converting to yuv420p with the range set
+    // explicitly gives the same bytes without libswscale's "deprecated pixel format" warning on
+    // every still (the report makes one per finished clip).
     SwsContextPtr converter(sws_getContext(width, height, AV_PIX_FMT_RGB24, width, height,
-                                           encoder->pix_fmt, SWS_BICUBIC | SWS_ACCURATE_RND,
+                                           AV_PIX_FMT_YUV420P, SWS_BICUBIC | SWS_ACCURATE_RND,
                                            nullptr, nullptr, nullptr));
     MF_CHECK(converter != nullptr, Error, "libswscale cannot convert to JPEG's pixel format");
+    const int* bt601 = sws_getCoefficients(SWS_CS_ITU601);
+    sws_setColorspaceDetails(converter.get(), bt601, 1, bt601, 1, 0, 1 << 16, 1 << 16);
     sws_scale(converter.get(), rgb->data, rgb->linesize, 0, height, picture->data,
               picture->linesize);
   } else {
@@ -174,6 +179,8 @@ void ContactSheet::add_frames(const at::Tensor& frames) {
     at::Tensor thumbnail = resize_image(frames[i].to(at::kCPU, at::kFloat), thumbnail_height_,
                                         options_.thumbnail_width)
                                .contiguous();
+    // A frame already at thumbnail size comes back as itself: stamp a copy, not the caller's.
+    if (thumbnail.is_alias_of(frames)) thumbnail = thumbnail.clone();
     if (options_.frame_numbers) {
       draw_number(thumbnail, next_frame_, options_.label_scale, options_.label_scale,
                   options_.label_scale);

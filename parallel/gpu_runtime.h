@@ -21,4 +21,9 @@ struct GpuRuntimeInfo {
 // Asks the CUDA runtime (if compiled) how many devices this process sees. Never throws.
 GpuRuntimeInfo probe_gpu_runtime();
 
+// Makes `device` (an index among the devices this process sees, so after CUDA_VISIBLE_DEVICES)
+// the calling thread's current CUDA device. Returns "" when it is, otherwise why not (a build
+// without CUDA, or the runtime's error). Never throws.
+std::string select_gpu(int device);
+
 }  // namespace motionfarm::parallel

@@ -28,4 +28,11 @@ GpuRuntimeInfo probe_gpu_runtime() {
   return info;
 }
 
+std::string select_gpu(int device) {
+  const cudaError_t error = cudaSetDevice(device);
+  if (error == cudaSuccess) return "";
+  cudaGetLastError();  // as above: a failed selection must not poison later calls
+  return "cudaSetDevice(" + std::to_string(device) + "): " + cudaGetErrorString(error);
+}
+
 }  // namespace motionfarm::parallel

@@ -9,4 +9,6 @@ GpuRuntimeInfo probe_gpu_runtime() {
   return info;
 }
 
+std::string select_gpu(int /*device*/) { return "built without CUDA"; }
+
 }  // namespace motionfarm::parallel

@@ -98,6 +98,17 @@ TEST(ContactSheet, GridHoldsTheChosenFramesWithTheirNumbers) {
   EXPECT_EQ(decode_image(scratch.file("sheet.jpg")).pixels.size(2), 128);
 }
 
+TEST(ContactSheet, LeavesTheCallersFramesAlone) {
+  // Frames already at the thumbnail size are not resized; the numbers go on a copy.
+  ContactSheetOptions options;
+  options.thumbnail_width = 32;
+  ContactSheet sheet(2, 32, 32, options);
+  const at::Tensor frames = at::zeros({2, 3, 32, 32});
+  sheet.add_frames(frames);
+  EXPECT_EQ(frames.abs().max().item<float>(), 0.0f);
+  EXPECT_GT(sheet.image().max().item<float>(), 0.5f);  // the stamped numbers are on the sheet
+}
+
 TEST(ContactSheet, IncompleteSheetIsNotWritten) {
   ScratchDir scratch("contact-incomplete");
   ContactSheet sheet(10, 32, 32);
