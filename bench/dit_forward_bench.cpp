@@ -130,8 +130,8 @@ int main(int argc, char** argv) {
     std::cout << "device " << options.device << ", compute dtype " << dtype_name
               << ", torch threads: " << at::get_num_threads() << "\n";
     std::cout << motionfarm::bench::describe_blas() << "\n";
-    const std::string matmul_label = "matmul " + std::to_string(n) + "x" + std::to_string(n) + " " +
-                                     c10::toString(options.dtype);
+    const std::string matmul_label =
+        "matmul " + std::to_string(n) + "x" + std::to_string(n) + " " + dtype_name;
     std::cout << std::left << std::setw(44) << matmul_label << std::right << std::fixed
               << std::setprecision(1) << std::setw(9) << matmul_seconds * 1e3 << " ms "
               << std::setw(8) << matmul_flops / 1e9 << " GFLOP/s\n";
