@@ -145,7 +145,8 @@ class Coordinator {
                       stopping_ || over_time(from) ? "stop" : "go");
       return;
     }
-    if (report.kind != ReportKind::kReady) finish_task(from, report);
+    // One transaction for the attempt, the task, its outputs and the asset's state.
+    if (report.kind != ReportKind::kReady) ledger_.atomically([&] { finish_task(from, report); });
     waiting_.push_back(from);
   }
 

@@ -68,6 +68,12 @@ void JobLedger::set_job_value(const std::string& key, const std::string& value) 
       .run();
 }
 
+void JobLedger::atomically(const std::function<void()>& writes) {
+  SqliteTransaction transaction(db_);
+  writes();
+  transaction.commit();
+}
+
 int64_t JobLedger::begin_run(int world_size, const std::string& layout) {
   SqliteTransaction transaction(db_);
   const double now = wall_seconds();

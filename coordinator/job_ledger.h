@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -73,6 +74,11 @@ class JobLedger {
   void set_job_value(const std::string& key, const std::string& value);
 
   // A new run; attempts that earlier runs left open (a killed job) are closed as "lost".
+  // Runs `writes` (calls of this ledger's writers) as one transaction: a process killed meanwhile
+  // leaves all of them or none. An attempt recorded done without its task (or its outputs) would
+  // make a rerun do finished work again.
+  void atomically(const std::function<void()>& writes);
+
   int64_t begin_run(int world_size, const std::string& layout);
   void end_run(int64_t run_id, int exit_code, const std::string& summary);
 

@@ -137,38 +137,60 @@ class GroupWorker {
     const io::LatentStoreIdentity identity =
         latent_store_identity(task.asset, options_.bundle->preset().name);
     std::optional<io::LatentStore> store;
+    std::string failure;  // the leader's, when it could not open or repair the store
     if (leader_) {
-      std::string problem;
-      store.emplace(open_or_create_latent_store(path, identity, &problem));
-      // A stored state that does not verify is dropped (the segment restarts at step 0), before
-      // the members read: they never see a file the leader is about to replace.
-      const int k = static_cast<int>(task.segment_index);
-      if (k >= 0 && store->has_complete_segment(k)) {
-        // An earlier run finished this segment but died before the coordinator heard of it. The
-        // latents are kept if they verify (a rerun would compute the same bits), else redone.
-        try {
-          store->read_segment(k);
-        } catch (const CheckpointError& error) {
-          MF_LOG(Warn, "checkpoint")
-              << "segment " << k << " of '" << task.asset.id
-              << "': stored latents dropped, rendering again: " << error.what();
-          store->discard_segment(k);
-        }
-      }
-      if (k >= 0 && store->has_state(k)) {
-        try {
-          store->read_state(k);
-        } catch (const CheckpointError& error) {
-          MF_LOG(Warn, "checkpoint")
-              << "segment " << k << " of '" << task.asset.id
-              << "': stored state dropped, restarting the segment: " << error.what();
-          store->discard_segment(k);
-        }
+      try {
+        store.emplace(leader_store(task, path, identity));
+      } catch (const std::exception& error) {
+        failure = error.what();
       }
     }
-    group_barrier();
+    // The group agrees on the leader's outcome, so a leader that failed (disk full, say) never
+    // leaves its members waiting in a collective it will not join.
+    int ok = failure.empty() ? 1 : 0;
+    if (group_size_ > 1) {
+      parallel::check_mpi(MPI_Bcast(&ok, 1, MPI_INT, 0, topology_.group().get()),
+                          "MPI_Bcast (latent store)");
+    }
+    if (!ok) {
+      throw CheckpointError(leader_ ? failure
+                                    : "the group leader could not open the latent store " + path +
+                                          " (its log says why)");
+    }
     if (!leader_) store.emplace(io::LatentStore::open(path, identity));
     return std::move(*store);
+  }
+
+  // Leader: opens or creates the store (open_or_create_latent_store logs a store it had to set
+  // aside) and drops what in it cannot be used for this task, before the members read it.
+  io::LatentStore leader_store(const FarmTask& task, const std::string& path,
+                               const io::LatentStoreIdentity& identity) {
+    io::LatentStore store = open_or_create_latent_store(path, identity);
+    const int k = static_cast<int>(task.segment_index);
+    if (k >= 0 && store.has_complete_segment(k)) {
+      // An earlier run finished this segment but died before the coordinator heard of it. The
+      // latents are kept if they verify (a rerun would compute the same bits), else redone.
+      try {
+        store.read_segment(k);
+      } catch (const CheckpointError& error) {
+        MF_LOG(Warn, "checkpoint")
+            << "segment " << k << " of '" << task.asset.id
+            << "': stored latents dropped, rendering again: " << error.what();
+        store.discard_segment(k);
+      }
+    }
+    if (k >= 0 && store.has_state(k)) {
+      // A stored state that does not verify is dropped: the segment restarts at step 0.
+      try {
+        store.read_state(k);
+      } catch (const CheckpointError& error) {
+        MF_LOG(Warn, "checkpoint")
+            << "segment " << k << " of '" << task.asset.id
+            << "': stored state dropped, restarting the segment: " << error.what();
+        store.discard_segment(k);
+      }
+    }
+    return store;
   }
 
   at::Tensor render_segment(const FarmTask& task, TaskReport& report) {

@@ -124,7 +124,17 @@ void StateCheckpointer::after_step(int64_t step_index, const SamplingCheckpoint&
   const bool due = interval_ > 0 ? steps_done % interval_ == 0 : true;
   if (stopping || due) {
     const double start = now_seconds();
-    store_.write_state(segment_, to_stored_state(after));
+    try {
+      store_.write_state(segment_, to_stored_state(after));
+    } catch (const Error& error) {
+      // A state is insurance, not output: the render goes on (and its group stays in step); a
+      // resume then starts from the last state that was written, or from step 0.
+      MF_LOG(Warn, "checkpoint") << "segment " << segment_ << ": the sampling state after step "
+                                 << steps_done
+                                 << " was not written, rendering on: " << error.what();
+      step_start_ = now_seconds();
+      return;
+    }
     ++written_;
     if (interval_ == 0) {
       interval_ = io::checkpoint_interval_steps(std::max(step_seconds, 1e-6),

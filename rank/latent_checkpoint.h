@@ -41,7 +41,8 @@ SamplingCheckpoint from_stored_state(const io::SamplingState& state);
 // Writes a segment's sampling state into its store every K steps, and at a stop. K is
 // `every` when positive, else chosen from measured times so that writing costs at most 1% of
 // the sampling time (io/checkpoint_interval.h): the first state is written after the first step,
-// which measures both. The final step's state is never written (the segment's latents follow).
+// which measures both. The final step's state is never written (the segment's latents follow). A
+// state that cannot be written (disk full) is logged and skipped: the render goes on.
 class StateCheckpointer {
  public:
   // Borrows `store`, which must outlive this.
