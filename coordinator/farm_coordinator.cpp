@@ -169,22 +169,20 @@ class Coordinator {
     return it->second.timed_out;
   }
 
-  void finish_task(int from, const rank::TaskReport& report) {
+  void finish_task(int from, const rank::TaskReport& received) {
     const auto it = running_.find(from);
     MF_CHECK(it != running_.end(), CommError,
              "group leader " << from << " reported a task it was never given");
     const Running running = it->second;
     running_.erase(it);
+    // A stop the coordinator asked for because of task_timeout is the attempt's failure.
+    rank::TaskReport report = received;
     if (running.timed_out && report.kind == rank::ReportKind::kInterrupted) {
-      rank::TaskReport failed = report;
-      failed.kind = rank::ReportKind::kFailed;
-      failed.error_type = "timeout";
-      failed.error = "over resources.task_timeout (" +
+      report.kind = rank::ReportKind::kFailed;
+      report.error_type = "timeout";
+      report.error = "over resources.task_timeout (" +
                      std::to_string(static_cast<int64_t>(o_.job->resources.task_timeout_s)) +
-                     " s); " + report.error + ", its state kept for the retry";
-      running_[from] = running;
-      finish_task(from, failed);
-      return;
+                     " s); " + received.error + ", its state kept for the retry";
     }
     const TaskNode& node = graph_.tasks()[running.task];
     const std::string& asset_id = graph_.assets()[node.asset].id;

@@ -1,6 +1,7 @@
 #include "coordinator/resume.h"
 
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -18,16 +19,35 @@ std::string join(const std::vector<std::string>& items) {
   return text;
 }
 
+// An asset's latent store, opened (and its header verified) once for all of its segments.
+struct AssetStore {
+  bool tried = false;
+  std::optional<io::LatentStore> store;
+  std::string problem;  // why it could not be opened
+};
+
 // A finished segment is kept when the asset's latent store still holds its latents, they verify
 // (every dataset's checksum), and the store was written for the settings the ledger recorded.
 // Otherwise `problem` says why and the segment is recomputed.
-bool latent_intact(const LedgerTask& task, std::string& problem) {
-  if (task.latent_path.empty() || !fs::exists(task.latent_path)) {
-    problem = "its latent store '" + task.latent_path + "' is missing";
+bool latent_intact(const LedgerTask& task, AssetStore& asset_store, std::string& problem) {
+  if (!asset_store.tried) {
+    asset_store.tried = true;
+    if (task.latent_path.empty() || !fs::exists(task.latent_path)) {
+      asset_store.problem = "its latent store '" + task.latent_path + "' is missing";
+    } else {
+      try {
+        asset_store.store.emplace(io::LatentStore::open_unchecked(task.latent_path));
+      } catch (const CheckpointError& error) {
+        asset_store.problem = error.what();
+      }
+    }
+  }
+  if (!asset_store.store) {
+    problem = asset_store.problem;
     return false;
   }
   try {
-    const io::LatentStore store = io::LatentStore::open_unchecked(task.latent_path);
+    const io::LatentStore& store = *asset_store.store;
     const int k = static_cast<int>(task.segment_index);
     if (store.meta().identity.model_config_hash != task.checksum) {
       problem = "'" + task.latent_path + "' was written for other settings (hash " +
@@ -117,13 +137,14 @@ ResumeSummary reconcile_with_ledger(JobLedger& ledger, const Job& job,
 
     // Keep each finished segment whose file is intact, up to the first that is not.
     bool chain_intact = true;
+    AssetStore asset_store;
     for (size_t task : graph.asset_tasks(a)) {
       const TaskNode& node = graph.tasks()[task];
       const auto d = done.find(node.name);
       bool keep = chain_intact && d != done.end();
       if (keep && node.kind == TaskKind::kSegment) {
         std::string problem;
-        keep = latent_intact(d->second, problem);
+        keep = latent_intact(d->second, asset_store, problem);
         if (!keep) {
           summary.recomputed.push_back("asset '" + row.id + "' segment " +
                                        std::to_string(node.segment_index) + ": " + problem);

@@ -193,7 +193,7 @@ class GroupWorker {
     return store;
   }
 
-  at::Tensor render_segment(const FarmTask& task, TaskReport& report) {
+  void render_segment(const FarmTask& task, TaskReport& report) {
     io::LatentStore store = open_store(task);
     const int k = static_cast<int>(task.segment_index);
     if (store.has_complete_segment(k)) {  // the whole group sees the same store: all skip
@@ -203,7 +203,7 @@ class GroupWorker {
         report.latent_path = store.path();
         report.latent_checksum = store.meta().identity.model_config_hash;
       }
-      return store.read_segment(k);
+      return;
     }
     SegmentStart start;
     if (k > 0) start.previous_latents = store.read_segment(k - 1);
@@ -224,7 +224,6 @@ class GroupWorker {
       report.latent_path = store.path();
       report.latent_checksum = store.meta().identity.model_config_hash;
     }
-    return latent;
   }
 
   TaskReport execute(const FarmTask& task) {

@@ -50,6 +50,12 @@ struct Fixture {
   std::vector<AssetPlan> plans() const { return {plan_asset(job, job.assets[0], "2025-01-01")}; }
   Scheduler scheduler() const { return Scheduler(WorkGraph(work_of_job(job)), 3); }
 
+  // The job's first run: the ledger learns the job, nothing is finished yet.
+  void first_run(JobLedger& ledger) const {
+    Scheduler first = scheduler();
+    reconcile_with_ledger(ledger, job, plans(), state, false, first);
+  }
+
   std::string store_path() const { return rank::latent_store_path(latent_folder(state, "fox")); }
 
   // Records segment `k` of the asset as finished, with its latents in the asset's latent store
@@ -126,8 +132,7 @@ TEST(JobLedger, StatusReadsWhileTheWriterHoldsTheLedgerOpen) {
 TEST(Resume, KeepsFinishedSegmentsWhoseFilesAreIntact) {
   Fixture f;
   JobLedger ledger(f.state);
-  Scheduler first = f.scheduler();
-  reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
+  f.first_run(ledger);
   f.finish_segment(ledger, 0);
   Scheduler rerun = f.scheduler();
   const ResumeSummary summary =
@@ -141,8 +146,7 @@ TEST(Resume, KeepsFinishedSegmentsWhoseFilesAreIntact) {
 TEST(Resume, RedoesEverySegmentOfATruncatedLatentStoreNamingWhy) {
   Fixture f;
   JobLedger ledger(f.state);
-  Scheduler first = f.scheduler();
-  reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
+  f.first_run(ledger);
   f.finish_segment(ledger, 0);
   f.finish_segment(ledger, 1);
   std::filesystem::resize_file(f.store_path(), std::filesystem::file_size(f.store_path()) / 2);
@@ -161,8 +165,7 @@ TEST(Resume, RedoesEverySegmentOfATruncatedLatentStoreNamingWhy) {
 TEST(Resume, RedoesASegmentMissingFromTheStoreOrWrittenForOtherSettings) {
   Fixture f;
   JobLedger ledger(f.state);
-  Scheduler first = f.scheduler();
-  reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
+  f.first_run(ledger);
   f.finish_segment(ledger, 0);
   f.finish_segment(ledger, 1);
   {
@@ -191,8 +194,7 @@ TEST(Resume, RedoesASegmentMissingFromTheStoreOrWrittenForOtherSettings) {
 TEST(Resume, AChangedPromptIsRefusedNamingItUnlessForced) {
   Fixture f;
   JobLedger ledger(f.state);
-  Scheduler first = f.scheduler();
-  reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, first);
+  f.first_run(ledger);
   f.finish_segment(ledger, 0);
   f.job.assets[0].prompt = "a fox sleeps";
   Scheduler refused = f.scheduler();
