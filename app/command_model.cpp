@@ -15,6 +15,7 @@
 #include "model/reference_case.h"
 #include "parallel/mpi_runtime.h"
 #include "rank/parallel_reference_check.h"
+#include "rank/release_inspection.h"
 
 namespace motionfarm::app {
 
@@ -41,10 +42,49 @@ void print_comparisons(const std::vector<model::OutputComparison>& comparisons) 
   }
 }
 
+// `model inspect FOLDER` on a folder laid out as released (rank/release_inspection.h).
+int print_release_folder(const rank::ReleaseInspection& report) {
+  std::cout << "folder      " << report.folder << "\n"
+            << "preset      "
+            << (report.preset.empty() ? std::string("none matches")
+                                      : report.preset + (report.matched ? ""
+                                                                        : " (closest, with "
+                                                                          "problems below)"))
+            << "\n";
+  if (!report.other_matches.empty()) {
+    std::cout << "also fits  ";
+    for (const std::string& name : report.other_matches) std::cout << " " << name;
+    std::cout << "\n";
+  }
+  for (const rank::ReleaseDiT& dit : report.dits) {
+    std::cout << (report.expert_count > 0 ? "expert      " : "dit         ") << dit.name << ": "
+              << (dit.folder.empty() ? std::string(".") : dit.folder) << "/, " << dit.shard_count
+              << (dit.shard_count == 1 ? " file, " : " shards, ") << dit.tensor_count << " tensors";
+    if (dit.parameter_count > 0)
+      std::cout << ", " << human_count(dit.parameter_count) << " parameters";
+    std::cout << ", config.json " << (dit.config_path.empty() ? "absent" : "present");
+    if (!dit.missing_shards.empty()) std::cout << ", " << dit.missing_shards.size() << " missing";
+    std::cout << "\n";
+  }
+  for (const rank::ReleasePart& part : report.parts) {
+    std::printf("%-11s %s%s\n", part.role.c_str(), part.path.c_str(),
+                part.present ? "" : " (missing)");
+  }
+  if (report.problems.empty()) {
+    std::cout << "problems    none: every file present, every tensor with its shape\n";
+  } else {
+    std::cout << "problems    " << report.problems.size() << "\n";
+    for (const std::string& problem : report.problems) std::cout << "  " << problem << "\n";
+  }
+  return report.problems.empty() ? kExitSuccess : kExitCheckFailed;
+}
+
 int run_inspect(const std::vector<std::string>& args) {
   po::options_description options(
       "motionfarm model inspect WEIGHTS: which module, layout and architecture a checkpoint "
-      "holds\n(WEIGHTS: a .safetensors file, a *.safetensors.index.json, or a folder)");
+      "holds\n(WEIGHTS: a .safetensors file, a *.safetensors.index.json, or a folder; a folder "
+      "laid out as released\n(config.json, or expert folders such as high_noise_model/) is "
+      "matched to a preset with every file it needs)");
   options.add_options()("help,h", "show this help")("weights", po::value<std::string>()->required(),
                                                     "the checkpoint")(
       "preset", po::value<std::string>()->default_value(""),
@@ -55,7 +95,12 @@ int run_inspect(const std::vector<std::string>& args) {
   if (!parse_subcommand_options("model inspect", args, options, positional, values)) {
     return kExitSuccess;
   }
-  const auto checkpoint = io::SafetensorsCheckpoint::open(values["weights"].as<std::string>());
+  const std::string weights = values["weights"].as<std::string>();
+  if (rank::looks_like_release_folder(weights)) {
+    return print_release_folder(
+        rank::inspect_release_folder(weights, values["preset"].as<std::string>()));
+  }
+  const auto checkpoint = io::SafetensorsCheckpoint::open(weights);
   const model::CheckpointInspection report =
       model::inspect_checkpoint(checkpoint, values["preset"].as<std::string>());
 

@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "app/command.h"
 #include "app/options.h"
@@ -148,9 +150,10 @@ int run_render_command(const std::vector<std::string>& args) {
       ("area", po::value<int64_t>(), "pixels when --size is not given; the image's aspect is kept "
                                      "(default 480*832; demo 192*192)")
       ("fit", po::value<std::string>()->default_value("cover"), "cover, contain or stretch")
-      ("steps", po::value<int64_t>(), "sampling steps (default 40; demo 8)")
-      ("shift", po::value<double>(), "flow schedule shift (default 5.0; demo 3.0)")
-      ("guidance", po::value<double>()->default_value(5.0), "classifier-free guidance scale")
+      ("steps", po::value<int64_t>(), "sampling steps (default: the preset's, else 40; demo 8)")
+      ("shift", po::value<double>(), "flow schedule shift (default: the preset's, else 5.0; demo 3.0)")
+      ("guidance", po::value<double>(), "classifier-free guidance scale for every step (default: "
+                                        "the preset's, per expert for two-expert presets, else 5.0)")
       ("sampler", po::value<std::string>()->default_value("unipc"), "unipc or euler")
       ("seed", po::value<uint64_t>()->default_value(0), "noise seed")
       ("asset-id", po::value<std::string>()->default_value("render"),
@@ -216,9 +219,11 @@ int run_render_command(const std::vector<std::string>& args) {
   if (values.count("size")) request.size = parse_size(values["size"].as<std::string>());
   request.area = value_or(values, "area", defaults.area);
   request.fit = io::parse_fit_mode(values["fit"].as<std::string>());
-  request.steps = value_or(values, "steps", defaults.steps);
-  request.shift = value_or(values, "shift", defaults.shift);
-  request.guidance = values["guidance"].as<double>();
+  // The preset's sampling defaults (the public configs' sample_steps / sample_shift) come before
+  // the command's own; guidance left unset takes the preset's, per expert (rank/i2v_pipeline.h).
+  request.steps = value_or(values, "steps", preset.sampling.steps.value_or(defaults.steps));
+  request.shift = value_or(values, "shift", preset.sampling.shift.value_or(defaults.shift));
+  if (values.count("guidance")) request.guidance = values["guidance"].as<double>();
   request.sampler = model::parse_sampler_kind(values["sampler"].as<std::string>());
   request.output_path = values["out"].as<std::string>();
   request.output.format = output_format(text_or(values, "format"), request.output_path);
@@ -231,8 +236,14 @@ int run_render_command(const std::vector<std::string>& args) {
   bundle_options.device = parse_device(values["device"].as<std::string>());
   bundle_options.prompt_cache = &prompt_cache;
   rank::ModelBundle bundle = rank::ModelBundle::load(preset, files, bundle_options);
-  const rank::LocalDenoiser denoiser(bundle.dit());
-  rank::I2VPipeline pipeline(bundle, denoiser);
+  // One denoiser per DiT: the preset's experts (Wan2.2 A14B) all stay loaded in this process.
+  std::vector<std::unique_ptr<rank::LocalDenoiser>> denoisers;
+  rank::ExpertDenoisers borrowed;
+  for (int64_t i = 0; i < preset.dit_count(); ++i) {
+    denoisers.push_back(std::make_unique<rank::LocalDenoiser>(bundle.dit(i)));
+    borrowed.push_back(denoisers.back().get());
+  }
+  rank::I2VPipeline pipeline(bundle, borrowed);
   print_result(pipeline.render(request));
   return kExitSuccess;
 }

@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
     } catch (const ModelError& error) {
       std::cerr << "motionfarm " << name << ": " << error.what() << "\n";
       return kExitBadInput;
+    } catch (const DiskFullError& error) {
+      std::cerr << "motionfarm " << name << ": " << error.what() << "\n";
+      return kExitDiskFull;
     } catch (const CommError& error) {
       std::cerr << "motionfarm " << name << ": " << error.what() << "\n";
       return kExitCommFailure;

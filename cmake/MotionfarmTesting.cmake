@@ -15,6 +15,13 @@ set(MOTIONFARM_TEST_ENVIRONMENT
   OMPI_MCA_btl_vader_single_copy_mechanism=none
   OMPI_MCA_rmaps_base_oversubscribe=1)
 
+# Sanitized builds (scripts/sanitize) run 2-5x slower: their timeouts are 4x the plain ones.
+macro(motionfarm_scale_test_timeout variable)
+  if(MOTIONFARM_SANITIZE)
+    math(EXPR ${variable} "${${variable}} * 4")
+  endif()
+endmacro()
+
 # motionfarm_add_unit_test(NAME n SOURCES s... LIBS l... [LABEL unit|e2e] [TIMEOUT s])
 # One gtest executable; every TEST becomes its own ctest entry (discovered when ctest runs).
 function(motionfarm_add_unit_test)
@@ -25,6 +32,7 @@ function(motionfarm_add_unit_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  motionfarm_scale_test_timeout(ARG_TIMEOUT)
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} motionfarm_torch motionfarm_test_support GTest::gtest
                         GTest::gtest_main motionfarm_warnings)
@@ -47,6 +55,7 @@ function(motionfarm_add_mpi_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  motionfarm_scale_test_timeout(ARG_TIMEOUT)
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} motionfarm_mpi_test_main GTest::gtest
                         motionfarm_warnings)

@@ -50,7 +50,12 @@ AssetPlan plan_asset(const Job& job, const AssetSpec& asset, const std::string& 
   r.sampler = asset.sampler.name;
   r.steps = asset.sampler.steps;
   r.shift = asset.sampler.shift;
-  r.guidance = asset.sampler.guidance;
+  // A preset with experts and no guidance in the manifest: each expert's scale from the preset.
+  if (job.model.facts.experts.empty() || asset.sampler.guidance_given) {
+    r.guidance = asset.sampler.guidance;
+  } else {
+    r.guidance.reset();
+  }
   r.anchor = asset.extension.anchor;
   r.renoise = asset.extension.renoise;
   r.color_match = asset.extension.color_match;
@@ -69,8 +74,9 @@ AssetPlan plan_asset(const Job& job, const AssetSpec& asset, const std::string& 
     values.format = format;
     values.index = asset.index;
     const std::string relative = deliverable_relative_path(job.output.naming, values);
-    r.deliverables.push_back(
-        {format, (fs::path(job.output.root) / relative).lexically_normal().string()});
+    r.deliverables.push_back({format,
+                              (fs::path(job.output.root) / relative).lexically_normal().string(),
+                              job.output.root});
   }
 
   const WeightPaths& w = job.model.weights;
@@ -90,7 +96,7 @@ AssetPlan plan_asset(const Job& job, const AssetSpec& asset, const std::string& 
   f["sampler"] = asset.sampler.name;
   f["steps"] = std::to_string(asset.sampler.steps);
   f["shift"] = number(asset.sampler.shift);
-  f["guidance"] = number(asset.sampler.guidance);
+  f["guidance"] = r.guidance ? number(*r.guidance) : std::string("per expert, from the preset");
   f["extension"] = "anchor=" + std::to_string(asset.extension.anchor) +
                    " renoise=" + number(asset.extension.renoise) +
                    " color_match=" + std::to_string(asset.extension.color_match);

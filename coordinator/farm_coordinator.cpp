@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -84,6 +86,13 @@ class Coordinator {
         log_(options.coordinator_log),
         leaders_(options.farm->size()) {
     MF_CHECK_EQ(options.farm->rank(), 0, Error, "the coordinator must be rank 0 of the farm");
+    // The job's own deliverables: paths an earlier run claimed that hold a file now (a clip a
+    // killed run wrote, or one being redone). Start-up already failed the assets whose paths hold
+    // a file the job did not claim (coordinator/resume.cpp).
+    for (const auto& [path, output] : ledger_.outputs()) {
+      std::error_code error;
+      if (std::filesystem::exists(path, error)) own_outputs_.insert(path);
+    }
   }
 
   FarmOutcome run() {
@@ -147,6 +156,7 @@ class Coordinator {
     }
     // One transaction for the attempt, the task, its outputs and the asset's state.
     if (report.kind != ReportKind::kReady) ledger_.atomically([&] { finish_task(from, report); });
+    resident_[from] = report.resident_expert;
     waiting_.push_back(from);
   }
 
@@ -186,6 +196,7 @@ class Coordinator {
     }
     const TaskNode& node = graph_.tasks()[running.task];
     const std::string& asset_id = graph_.assets()[node.asset].id;
+    if (report.expert_loaded >= 0) record_expert_load(report, node);
     AttemptEnd end;
     end.outcome = rank::to_string(report.kind);
     end.error_type = report.error_type;
@@ -207,7 +218,9 @@ class Coordinator {
         LedgerTask task;
         task.name = node.name;
         task.asset_id = asset_id;
-        task.kind = to_string(node.kind);
+        // A phase that parks its asset finishes no segment: `status` and the report count
+        // segments by the tasks of kind "segment".
+        task.kind = node.parks_asset() ? "phase" : to_string(node.kind);
         task.segment_index = node.segment_index;
         task.latent_path = report.latent_path;
         task.checksum = report.latent_checksum;
@@ -245,6 +258,28 @@ class Coordinator {
     }
   }
 
+  // A group moved an expert DiT onto its devices before the task: the swap phase batching is
+  // there to keep rare, counted in the log and the ledger.
+  void record_expert_load(const rank::TaskReport& report, const TaskNode& node) {
+    ++expert_loads_;
+    const std::vector<ExpertFacts>& experts = o_.job->model.facts.experts;
+    const std::string expert = report.expert_loaded < static_cast<int64_t>(experts.size())
+                                   ? experts[static_cast<size_t>(report.expert_loaded)].name
+                                   : "expert " + std::to_string(report.expert_loaded);
+    ExpertLoad load;
+    load.run_id = o_.run_id;
+    load.group = report.group;
+    load.expert = expert;
+    load.task = node.name;
+    load.seconds = report.expert_load_seconds;
+    ledger_.expert_loaded(load);
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%.1f", report.expert_load_seconds);
+    log_.line("group " + std::to_string(report.group) + " loaded expert " + expert +
+              " (expert load " + std::to_string(expert_loads_) + " of this run, " + seconds +
+              " s, for " + node.name + ")");
+  }
+
   void dispatch() {
     while (!waiting_.empty()) {
       const int leader = waiting_.front();
@@ -257,7 +292,9 @@ class Coordinator {
         ++stopped_leaders_;
         continue;
       }
-      const std::optional<size_t> next = scheduler_.next_task();
+      const auto resident = resident_.find(leader);
+      const std::optional<size_t> next =
+          scheduler_.next_task(resident == resident_.end() ? kNoExpert : resident->second);
       if (!next) return;  // the ready work is running; wait for a result
       waiting_.pop_front();
       assign(leader, *next);
@@ -274,6 +311,9 @@ class Coordinator {
     task.kind = node.kind == TaskKind::kSegment ? rank::FarmTaskKind::kSegment
                                                 : rank::FarmTaskKind::kAssembly;
     task.segment_index = node.segment_index;
+    task.expert = node.expert;
+    task.begin_step = node.begin_step;
+    task.stop_before_step = node.parks_asset() ? node.end_step : -1;
     task.attempt = scheduler_.failed_attempts(task_index) + 1;
     task.latent_folder = latent_folder(o_.state_dir, plan.render.id);
     // The test hook fails the asset's first task once, so the retry path runs end to end.
@@ -282,7 +322,10 @@ class Coordinator {
                            o_.fail_first_attempt.count(plan.render.id) > 0;
     task.asset = plan.render;
     if (node.kind == TaskKind::kAssembly) {
-      for (const rank::Deliverable& d : plan.render.deliverables) {
+      for (rank::Deliverable& d : task.asset.deliverables) {
+        // A file there now is replaced only when the manifest says so or it is the job's own;
+        // one that appears while the task runs is never replaced (io/staged_output.h).
+        d.replace = o_.job->output.overwrite || own_outputs_.count(d.path) > 0;
         ledger_.claim_output(d.path, plan.render.id, d.format);
       }
     }
@@ -332,6 +375,7 @@ class Coordinator {
     outcome.wall_seconds = since(start_);
     outcome.forward_seconds = forward_seconds_;
     outcome.tasks_run = tasks_run_;
+    outcome.expert_loads = expert_loads_;
     for (size_t a = 0; a < graph_.assets().size(); ++a) {
       if (scheduler_.asset_state(a) == AssetState::kFailed) {
         outcome.failures.push_back(graph_.assets()[a].id + ": " + scheduler_.asset_error(a));
@@ -347,7 +391,9 @@ class Coordinator {
     } else {
       outcome.exit_code = outcome.failed > 0 ? kExitAssetsFailed : kExitSuccess;
     }
-    summary << " (" << tasks_run_ << " tasks in " << duration_text(outcome.wall_seconds) << ")";
+    summary << " (" << tasks_run_ << " tasks";
+    if (!o_.job->model.facts.experts.empty()) summary << ", " << expert_loads_ << " expert loads";
+    summary << " in " << duration_text(outcome.wall_seconds) << ")";
     outcome.summary = summary.str();
     log_.line("run " + std::to_string(o_.run_id) + " ends: " + outcome.summary);
     for (const std::string& failure : outcome.failures) log_.line("  failed " + failure);
@@ -365,12 +411,15 @@ class Coordinator {
   std::deque<int> waiting_;
   std::map<int, Running> running_;
   std::map<int, Activity> activity_;
+  std::set<std::string> own_outputs_;
   int stopped_leaders_ = 0;
   bool stopping_ = false;
   std::string stop_reason_;
   int64_t finished_this_run_ = 0;
   int64_t tasks_run_ = 0;
   double forward_seconds_ = 0.0;
+  std::map<int, int64_t> resident_;  // the expert each group holds (kNoExpert: none)
+  int64_t expert_loads_ = 0;
 };
 
 }  // namespace

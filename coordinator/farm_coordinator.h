@@ -3,6 +3,8 @@
 // every attempt in the ledger. Its message protocol is rank/farm_channel.h's (docs/farm.md):
 //
 //   leader -> coordinator  kTagReport      ready | done | failed | interrupted   -> an Assignment
+//                                          (each says which expert the group holds now and
+//                                          whether it loaded one for the task)
 //                                          progress (after each sampling step)   -> "go" | "stop"
 //   coordinator -> leader  kTagAssignment  a task, or stop (job finished or stopping)
 //
@@ -51,6 +53,7 @@ struct FarmOutcome {
   double forward_seconds = 0.0;       // summed over groups (per leader)
   double wall_seconds = 0.0;
   int64_t tasks_run = 0;
+  int64_t expert_loads = 0;  // expert DiTs the groups loaded (presets with experts)
 };
 
 // The coordinator thread's body: returns once every group has been told to stop.

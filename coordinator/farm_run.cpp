@@ -28,6 +28,7 @@
 #include "core/check.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
+#include "model/prompt_cache.h"
 #include "parallel/mpi_comm.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/parallel_layout.h"
@@ -47,6 +48,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// The prompt embeddings one rank keeps: ~1,000 distinct umT5-XXL prompts at 512 x 4096 float32
+// would be 8 GiB, so the least recently used go first; assets sharing a prompt tend to be
+// scheduled close together, and an asset's segments always reuse theirs.
+constexpr int64_t kPromptCacheBytes = int64_t{256} * 1024 * 1024;
 
 // Rank 0's start-up: everything it decides before the other ranks load the model.
 struct Startup {
@@ -111,8 +117,12 @@ Startup start_job(const FarmRunOptions& options, int world_size) {
     s.ledger->set_job_value("date", *date);
   }
   for (const AssetSpec& asset : s.job.assets) s.plans.push_back(plan_asset(s.job, asset, *date));
+  // resources.phase_batch is per model group: each group may hold that many assets parked between
+  // expert phases.
+  const int64_t groups = world_size / s.layout.group_size();
   s.scheduler =
-      std::make_unique<Scheduler>(WorkGraph(work_of_job(s.job)), s.job.resources.max_attempts);
+      std::make_unique<Scheduler>(WorkGraph(work_of_job(s.job)), s.job.resources.max_attempts,
+                                  int64_t{s.job.resources.phase_batch} * groups);
   const ResumeSummary resume =
       reconcile_with_ledger(*s.ledger, s.job, s.plans, s.state_dir, options.force, *s.scheduler);
   if (resume.assets_kept > 0 || resume.segments_kept > 0) {
@@ -154,10 +164,7 @@ ModelChoice model_choice(const json& m) {
   ModelChoice choice;
   const std::string preset = m.at("preset").get<std::string>();
   if (m.at("random").get<bool>()) {
-    MF_CHECK(preset == rank::kDemoPresetName, ConfigError,
-             "weights: random runs the " << rank::kDemoPresetName << " preset in the farm, not '"
-                                         << preset << "'");
-    const rank::DemoModel demo = rank::ensure_demo_model();
+    const rank::DemoModel demo = rank::ensure_generated_model(preset);
     choice.preset = demo.preset;
     choice.files = demo.files;
     return choice;
@@ -188,6 +195,14 @@ bool all_ok(const parallel::MpiComm& world, bool ok) {
   parallel::check_mpi(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, world.get()),
                       "MPI_Allreduce (start-up)");
   return all == 1;
+}
+
+// The exit code of a job that cannot go on (docs/exit-codes.md): a full disk (the ledger, say) is
+// fixed by freeing space and rerunning, not by reading a stack trace.
+int abort_code(const std::exception& error) {
+  if (dynamic_cast<const CommError*>(&error)) return kExitCommFailure;
+  if (dynamic_cast<const DiskFullError*>(&error)) return kExitDiskFull;
+  return kExitInternalError;
 }
 
 void print_outcome(const FarmOutcome& outcome, const std::string& state_dir,
@@ -244,12 +259,18 @@ int run_farm(const FarmRunOptions& options) {
 
   // Every rank loads the model; a rank that cannot makes every rank leave together.
   std::optional<rank::ModelBundle> bundle;
+  // Each distinct prompt is encoded once per rank, not once per segment: every segment of an asset
+  // and every asset sharing a prompt reuse the embedding (a few hundred KiB each at 512 tokens).
+  model::PromptEmbeddingCache prompt_cache(kPromptCacheBytes);
   std::exception_ptr load_error;
   try {
     const ModelChoice choice = model_choice(message.at("model"));
     choice.files.check(choice.preset);
     rank::BundleOptions placement;
     if (options.gpu_device >= 0) placement.device = at::Device(at::kCUDA, options.gpu_device);
+    placement.prompt_cache = &prompt_cache;
+    // A group holds one expert at a time; the worker loads the one each task needs.
+    placement.experts = rank::ExpertResidency::kOnDemand;
     bundle.emplace(rank::ModelBundle::load(choice.preset, choice.files, placement));
   } catch (...) {
     load_error = std::current_exception();
@@ -267,7 +288,11 @@ int run_farm(const FarmRunOptions& options) {
   MF_CHECK(world_rank != 0 || (topology.is_group_leader() && topology.group_index() == 0), Error,
            "world rank 0 must lead group 0 (it hosts the coordinator)");
   MF_LOG(Info, "farm") << topology.describe();
-  const rank::GroupDenoiser denoiser(bundle->dit(), topology);
+  // Presets with experts: the worker builds the denoiser over whichever expert it loads.
+  std::unique_ptr<rank::GroupDenoiser> denoiser;
+  if (!bundle->preset().has_experts()) {
+    denoiser = std::make_unique<rank::GroupDenoiser>(bundle->dit(), topology);
+  }
   parallel::MpiComm farm;
   if (topology.is_group_leader())
     farm = parallel::MpiComm::duplicate(topology.leaders_comm().get());
@@ -297,8 +322,7 @@ int run_farm(const FarmRunOptions& options) {
       } catch (const std::exception& error) {
         // The ledger or the messaging broke: no group can be told what to do any more.
         MF_LOG(Error, "coordinator") << "the coordinator failed: " << error.what();
-        parallel::MpiRuntime::abort_job(
-            dynamic_cast<const CommError*>(&error) ? kExitCommFailure : kExitInternalError);
+        parallel::MpiRuntime::abort_job(abort_code(error));
       }
     });
   }
@@ -307,14 +331,16 @@ int run_farm(const FarmRunOptions& options) {
     w.topology = &topology;
     w.farm = &farm;
     w.bundle = &*bundle;
-    w.denoiser = &denoiser;
+    w.denoiser = denoiser.get();
     w.checkpoint_every = options.checkpoint_every;
     rank::run_farm_worker(w);
+    const model::PromptEmbeddingCache::Stats prompts = prompt_cache.stats();
+    MF_LOG(Info, "farm") << "prompt embeddings: " << prompts.misses << " encoded, " << prompts.hits
+                         << " reused from the cache (" << prompts.evictions << " evicted)";
   } catch (const std::exception& error) {
     // Outside a task boundary: this rank cannot go on and its group would wait forever.
     MF_LOG(Error, "farm") << "rank " << world_rank << " failed: " << error.what();
-    parallel::MpiRuntime::abort_job(dynamic_cast<const CommError*>(&error) ? kExitCommFailure
-                                                                           : kExitInternalError);
+    parallel::MpiRuntime::abort_job(abort_code(error));
   }
   if (coordinator.joinable()) coordinator.join();
 

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS outputs (
 CREATE TABLE IF NOT EXISTS groups (
   group_index INTEGER PRIMARY KEY, run_id INTEGER, task TEXT, step INTEGER, steps INTEGER,
   updated REAL);
+CREATE TABLE IF NOT EXISTS expert_loads (
+  load_id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, group_index INTEGER,
+  expert TEXT NOT NULL, task TEXT, seconds REAL, loaded REAL);
 )sql";
 
 }  // namespace
@@ -212,6 +215,30 @@ void JobLedger::attempt_ended(int64_t attempt_id, const AttemptEnd& end) {
       .bind(6, end.forward_seconds)
       .bind(7, attempt_id)
       .run();
+}
+
+void JobLedger::expert_loaded(const ExpertLoad& load) {
+  db_.prepare(
+         "INSERT INTO expert_loads (run_id, group_index, expert, task, seconds, loaded) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(1, load.run_id)
+      .bind(2, load.group)
+      .bind(3, load.expert)
+      .bind(4, load.task)
+      .bind(5, load.seconds)
+      .bind(6, wall_seconds())
+      .run();
+}
+
+int64_t JobLedger::expert_loads(std::optional<int64_t> run_id) {
+  SqliteStatement query =
+      db_.prepare("SELECT COUNT(*) FROM expert_loads WHERE ?1 IS NULL OR run_id = ?1");
+  if (run_id) {
+    query.bind(1, *run_id);
+  } else {
+    query.bind_null(1);
+  }
+  return query.step() ? query.column_int(0) : 0;
 }
 
 void JobLedger::task_done(const LedgerTask& task) {

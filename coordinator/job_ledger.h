@@ -7,7 +7,9 @@
 // `motionfarm run`), assets (state, error, the facts that decide its pixels), tasks (state, the
 // segment's latent file and checksum), attempts (start/end, group, outcome, error, timings),
 // outputs (every deliverable path the job claimed or wrote, with size and checksum), groups (what
-// each model group is doing now).
+// each model group is doing now), expert_loads (every expert DiT a group loaded, for presets with
+// experts: the cost phase batching keeps down). Tables added by a later version are created when
+// an older ledger is opened, so existing state folders keep working.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +64,15 @@ struct AttemptEnd {
   double forward_seconds = 0.0;
 };
 
+// One expert DiT a model group loaded (moved onto its devices) before a task.
+struct ExpertLoad {
+  int64_t run_id = 0;
+  int group = 0;
+  std::string expert;  // the preset's expert name, "high_noise"
+  std::string task;    // the task it was loaded for
+  double seconds = 0.0;
+};
+
 class JobLedger {
  public:
   // `<state_dir>/ledger.sqlite`.
@@ -97,6 +108,10 @@ class JobLedger {
                           int attempt, int group);
   void attempt_ended(int64_t attempt_id, const AttemptEnd& end);
   void task_done(const LedgerTask& task);
+
+  void expert_loaded(const ExpertLoad& load);
+  // Expert loads recorded for run `run_id`, or over every run.
+  int64_t expert_loads(std::optional<int64_t> run_id = std::nullopt);
 
   std::map<std::string, LedgerOutput> outputs();
   // Claims `path` for `asset_id` before it is written: an existing file at a claimed path is

@@ -84,8 +84,11 @@ void fill_from_facts(ReportAsset& asset, const std::string& facts_json) {
   asset.frames = integer_fact(facts, "frames");
 }
 
-// "<asset>/segment-002" -> "<asset>"; "<asset>/assembly" -> "<asset>".
+// "<asset>/segment-002" -> "<asset>"; "<asset>/segment-002/high_noise" (an expert phase) ->
+// "<asset>"; "<asset>/assembly" -> "<asset>".
 std::string asset_of_task(const std::string& task) {
+  const size_t segment = task.rfind("/segment-");
+  if (segment != std::string::npos) return task.substr(0, segment);
   const size_t slash = task.rfind('/');
   return slash == std::string::npos ? task : task.substr(0, slash);
 }
@@ -225,7 +228,7 @@ report::JobReport read_job_report(const std::string& state_dir) {
       ReportAsset* asset = find(asset_of_task(task));
       if (asset == nullptr || asset->status != AssetStatus::kPending) continue;
       asset->status = AssetStatus::kRunning;
-      asset->activity = task.substr(task.rfind('/') + 1);
+      asset->activity = task.substr(asset_of_task(task).size() + 1);
       if (groups.column_int(2) > 0) {
         asset->activity += " step " + std::to_string(groups.column_int(1)) + "/" +
                            std::to_string(groups.column_int(2));

@@ -1,5 +1,7 @@
 #include "coordinator/job_status.h"
 
+#include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -15,12 +17,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The ledger is a file anyone can edit: a time no clock gives (NaN, 1e300) prints as "?" instead
+// of reaching time_t (undefined when it does not fit) or localtime(), which returns null past the
+// year 2^31.
+constexpr double kYear10000 = 253402300800.0;
+
 std::string local_time(double seconds) {
+  if (std::isnan(seconds)) return "?";
   if (seconds <= 0.0) return "-";
+  if (seconds >= kYear10000) return "?";
   const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm parts{};
+  if (localtime_r(&t, &parts) == nullptr) return "?";
   char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &parts);
   return text;
+}
+
+// Whole seconds for people; a hostile value that does not fit an int64 is shown as "?".
+std::string whole_seconds(double seconds) {
+  if (!(seconds > -9.2e18 && seconds < 9.2e18)) return "?";
+  return std::to_string(static_cast<int64_t>(seconds));
 }
 
 std::string job_value(SqliteDatabase& db, const std::string& key) {
@@ -100,7 +117,7 @@ std::string format_status(const JobStatus& s) {
       << " assets done, " << s.failed << " failed, " << s.pending << " to do; " << s.segments_done
       << "/" << s.segments_total << " segments rendered\n"
       << "attempts " << s.attempts << " (" << s.failed_attempts << " failed), "
-      << static_cast<int64_t>(s.forward_seconds) << " s in the model forward\n";
+      << whole_seconds(s.forward_seconds) << " s in the model forward\n";
   if (s.running()) {
     for (const GroupActivity& g : s.groups) {
       out << "  group " << g.group << ": "
@@ -164,7 +181,9 @@ std::string status_json(const JobStatus& s) {
                         {"failures", failures},
                         {"groups", groups},
                         {"runs", runs}}
-      .dump(2);
+      // Ledger text is whatever the errors said (file names are bytes, not always UTF-8); JSON
+      // cannot carry invalid UTF-8, so such bytes become U+FFFD instead of failing the command.
+      .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace motionfarm::coordinator

@@ -36,6 +36,10 @@ struct SamplerSettings {
   int steps = 40;
   double shift = 5.0;     // flow-matching timestep shift
   double guidance = 5.0;  // classifier-free guidance scale; 1.0 switches the unconditional pass off
+  // Whether a `guidance:` key (the job's or the asset's) set it. A preset with experts then uses
+  // that one scale for every step; without one each expert takes its own from the preset (Wan2.2
+  // A14B: i2v 3.5/3.5, t2v 3.0/4.0), as the public code does.
+  bool guidance_given = false;
   std::string negative_prompt;
 };
 
@@ -110,6 +114,9 @@ struct ResourceSettings {
   double task_timeout_s = 0.0;  // 0: no limit
   int batch_max = 4;            // most same-shape short assets in one forward
   double memory_gib = 0.0;      // per-rank memory budget; 0: measure the device
+  // Presets with experts: assets each model group may park between the high- and low-noise
+  // phases, i.e. high phases it runs before swapping experts (docs/manifest.md).
+  int phase_batch = 8;
 };
 
 struct Job {

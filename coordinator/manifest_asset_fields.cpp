@@ -131,6 +131,7 @@ bool resolve_sampler(const AssetLayers& layers, SamplerSettings& sampler,
   ok = read_optional(layers, "steps", read_integer, sampler.steps, diagnostics) && ok;
   ok = read_optional(layers, "shift", read_number, sampler.shift, diagnostics) && ok;
   ok = read_optional(layers, "guidance", read_number, sampler.guidance, diagnostics) && ok;
+  if (layers.find("guidance")) sampler.guidance_given = true;
   ok =
       read_optional(layers, "negative_prompt", read_string, sampler.negative_prompt, diagnostics) &&
       ok;

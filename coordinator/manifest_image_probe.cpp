@@ -51,6 +51,13 @@ ImageProbe probe_image(const std::string& path) {
                       std::to_string(header.height) + "): export it again";
       return probe;
     }
+    if (io::exceeds_pixel_limit(header, io::kDefaultMaxImagePixels)) {
+      probe.problem = "image " + path + " is " + std::to_string(header.width) + "x" +
+                      std::to_string(header.height) + " pixels by its header, over the " +
+                      std::to_string(io::kDefaultMaxImagePixels) +
+                      "-pixel limit of the decoder: scale it down";
+      return probe;
+    }
     probe.usable = true;
     probe.format = io::to_string(header.container);
     probe.width = header.width;

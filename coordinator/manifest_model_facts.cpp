@@ -8,6 +8,7 @@
 #include "coordinator/did_you_mean.h"
 #include "core/config_paths.h"
 #include "core/error.h"
+#include "model/preset_sampling.h"
 
 namespace motionfarm::coordinator {
 namespace {
@@ -70,6 +71,13 @@ ModelFacts model_facts_for_preset(const std::string& name) {
   const bool wan22_vae = latent_channels == 48;
   facts.spatial_stride = (wan22_vae ? 16 : 8) * patch;
   facts.temporal_stride = kTemporalStride;
+  const model::PresetSampling sampling = model::preset_sampling_from_node(preset, path);
+  for (const model::ExpertSpec& expert : sampling.experts) {
+    facts.experts.push_back({expert.name, expert.folder, expert.boundary});
+  }
+  facts.default_steps = sampling.defaults.steps;
+  facts.default_shift = sampling.defaults.shift;
+  facts.default_guidance = sampling.defaults.guidance;
 
   // Render defaults of each family, as published with the checkpoints: Wan2.1 renders 81 frames
   // at 16 fps around 832x480; Wan2.2 TI2V-5B 121 frames at 24 fps around 1280x704. The tiny and

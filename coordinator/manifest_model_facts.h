@@ -6,10 +6,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace motionfarm::coordinator {
+
+// One expert of a mixture-of-experts preset (Wan2.2 A14B), as model::ExpertSpec has it: which
+// steps it takes is decided by its boundary (model/expert_schedule.h).
+struct ExpertFacts {
+  std::string name;       // "high_noise"
+  std::string folder;     // "high_noise_model": its DiT's subfolder of the release
+  double boundary = 0.0;  // takes the steps with t >= boundary × 1000
+};
 
 struct ModelFacts {
   std::string name;             // the preset name
@@ -23,7 +32,13 @@ struct ModelFacts {
   int64_t default_width = 832;          // the landscape size the model was trained at; `resolution:
   int64_t default_height = 480;         // auto` keeps its pixel area at the image's aspect
   double default_fps = 16.0;
-  bool is_test_model = false;  // tiny-* and demo-* presets: `weights: random` allowed
+  bool is_test_model = false;        // tiny-* and demo-* presets: `weights: random` allowed
+  std::vector<ExpertFacts> experts;  // high noise first; empty: one DiT
+  // The preset's `sampling:` defaults (model/preset_sampling.h): the job's sampler starts from
+  // them, and `sampler:` or an asset overrides them.
+  std::optional<int64_t> default_steps;
+  std::optional<double> default_shift;
+  std::optional<double> default_guidance;
 
   int64_t default_pixel_area() const { return default_width * default_height; }
   // Text-to-video models take no image.
@@ -36,8 +51,9 @@ struct ModelFacts {
 std::vector<std::string> known_model_presets();
 
 // Reads configs/models/<name>.yaml (keys num_heads, dim, ffn_dim, out_dim, patch_size,
-// model_type, family) and adds the render defaults of its family. Throws ConfigError listing the
-// known presets when there is no such file, or naming the key that is missing or malformed.
+// model_type, family, experts) and adds the render defaults of its family. Throws ConfigError
+// listing the known presets when there is no such file, or naming the key that is missing or
+// malformed.
 ModelFacts model_facts_for_preset(const std::string& name);
 
 }  // namespace motionfarm::coordinator

@@ -8,6 +8,7 @@
 #include "coordinator/did_you_mean.h"
 #include "core/check.h"
 #include "io/output_format.h"
+#include "io/output_path.h"
 
 namespace motionfarm::coordinator {
 namespace fs = std::filesystem;
@@ -139,34 +140,8 @@ std::string today_date() {
 }
 
 std::string output_path_escape(const std::string& root, const std::string& relative) {
-  const fs::path relative_path(relative);
-  if (relative_path.is_absolute()) return "the output path " + relative + " is absolute";
-  const fs::path root_path = fs::path(root).lexically_normal();
-  const fs::path target = (root_path / relative_path).lexically_normal();
-  const fs::path inside = target.lexically_relative(root_path);
-  if (inside.empty() || *inside.begin() == "..") {
-    return "the output path " + target.string() + " is outside output.root " + root_path.string();
-  }
-  // Folders that exist already may be symlinks; follow them as the writer would.
-  std::error_code error;
-  if (!fs::exists(root_path, error)) return "";
-  const fs::path canonical_root = fs::canonical(root_path, error);
-  if (error) return "";
-  fs::path walked = root_path;
-  for (const fs::path& part : inside) {
-    walked /= part;
-    if (!fs::is_symlink(fs::symlink_status(walked, error))) {
-      if (!fs::exists(walked, error)) break;
-      continue;
-    }
-    const fs::path resolved = fs::weakly_canonical(walked, error);
-    const fs::path from_root = resolved.lexically_relative(canonical_root);
-    if (error || from_root.empty() || *from_root.begin() == "..") {
-      return walked.string() + " is a symlink to " + resolved.string() + ", outside output.root " +
-             canonical_root.string() + ": remove the link or point output.root at the real folder";
-    }
-  }
-  return "";
+  if (fs::path(relative).is_absolute()) return "the output path " + relative + " is absolute";
+  return io::output_path_escape(root, relative);
 }
 
 }  // namespace motionfarm::coordinator

@@ -182,6 +182,12 @@ void read_model(ReadState& state, const Located& value) {
       state.job.model.preset = *preset;
       try {
         state.job.model.facts = model_facts_for_preset(*preset);
+        // The preset's public sampling defaults (Wan2.2 A14B: 40 steps, shift 5.0 or 12.0) come
+        // before the job's `sampler:`, which is read after the model.
+        const ModelFacts& facts = state.job.model.facts;
+        if (facts.default_steps) state.job.sampler.steps = static_cast<int>(*facts.default_steps);
+        if (facts.default_shift) state.job.sampler.shift = *facts.default_shift;
+        if (facts.default_guidance) state.job.sampler.guidance = *facts.default_guidance;
       } catch (const ConfigError& error) {
         state.diagnostics.error(it->second.value.position(), error.what());
       }
@@ -235,7 +241,8 @@ void read_parallel(ReadState& state, const Located& value) {
 
 void read_resources(ReadState& state, const Located& value) {
   const Mapping resources =
-      read_mapping(value, "resources", {"max_attempts", "task_timeout", "batch_max", "memory_gib"},
+      read_mapping(value, "resources",
+                   {"max_attempts", "task_timeout", "batch_max", "memory_gib", "phase_batch"},
                    state.diagnostics);
   ResourceSettings& r = state.job.resources;
   Diagnostics& d = state.diagnostics;
@@ -259,6 +266,18 @@ void read_resources(ReadState& state, const Located& value) {
                 "batch_max must be between 1 and 1024, got " + std::to_string(*batch));
       } else {
         r.batch_max = static_cast<int>(*batch);
+      }
+    }
+  }
+  if (const auto it = resources.find("phase_batch"); it != resources.end()) {
+    if (const auto batch = read_integer(it->second.value, "phase_batch", d)) {
+      if (*batch < 1 || *batch > 100000) {
+        d.error(it->second.value.position(),
+                "phase_batch must be between 1 and 100000, got " + std::to_string(*batch) +
+                    " (assets a model group parks between expert phases; 1: swap experts for "
+                    "every asset)");
+      } else {
+        r.phase_batch = static_cast<int>(*batch);
       }
     }
   }

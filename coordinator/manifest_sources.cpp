@@ -241,6 +241,16 @@ std::vector<AssetEntry> expand_asset_sources(const Located& assets, const YamlLi
       asset.source = item.position();
       entries.push_back(std::move(asset));
     }
+    // Checked per entry, so a glob over a huge folder or a huge CSV stops the expansion here
+    // instead of resolving (and probing the image of) every asset it made.
+    if (entries.size() > limits.max_assets) {
+      diagnostics.error(item.position(),
+                        "the manifest has more than " + std::to_string(limits.max_assets) +
+                            " assets (" + std::to_string(entries.size()) +
+                            " once this entry is expanded): split the job into several "
+                            "manifests");
+      return {};
+    }
   }
   return entries;
 }

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -38,6 +39,41 @@ bool within_node_budget(const YAML::Node& node, uint64_t& budget) {
     }
   }
   return true;
+}
+
+// The offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or npos when `text` is UTF-8.
+size_t invalid_utf8_offset(const std::string& text) {
+  const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
+  size_t i = 0;
+  while (i < text.size()) {
+    const uint8_t lead = byte(i);
+    size_t length = 0;
+    uint8_t low = 0x80, high = 0xBF;  // allowed range of the second byte
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;
+      if (lead == 0xED) high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;
+      if (lead == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    if (byte(i + 1) < low || byte(i + 1) > high) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
+    }
+    i += length;
+  }
+  return std::string::npos;
 }
 
 std::string scalar_text(const YAML::Node& node) {
@@ -146,7 +182,16 @@ std::optional<std::string> read_string(const Located& value, const std::string& 
                       "'" + key + "' must be a text value, got " + describe_node(value.node));
     return std::nullopt;
   }
-  return value.node.Scalar();
+  const std::string& text = value.node.Scalar();
+  if (const size_t bad = invalid_utf8_offset(text); bad != std::string::npos) {
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "0x%02x", static_cast<unsigned>(uint8_t(text[bad])));
+    diagnostics.error(value.position(), "'" + key + "' is not UTF-8 text (byte " + hex +
+                                            " at offset " + std::to_string(bad) +
+                                            " of the value): save the file as UTF-8");
+    return std::nullopt;
+  }
+  return text;
 }
 
 std::optional<int64_t> read_integer(const Located& value, const std::string& key,

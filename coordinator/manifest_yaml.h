@@ -33,8 +33,9 @@ struct Located {
 // an aliased node instead of copying it, but walking "billion laughs" aliases visits it again for
 // every reference.
 struct YamlLimits {
-  uint64_t max_file_bytes = uint64_t{64} << 20;
-  uint64_t max_nodes = 1'000'000;  // nodes visited with aliases expanded
+  uint64_t max_file_bytes = uint64_t{64} << 20;  // the manifest, and each CSV file it names
+  uint64_t max_nodes = 1'000'000;                // nodes visited with aliases expanded
+  uint64_t max_assets = 100'000;                 // assets once globs and CSV rows are expanded
 };
 
 // Loads one YAML document. Reports a missing/unreadable/oversized file, a syntax error (at
@@ -56,6 +57,8 @@ Mapping read_mapping(const Located& mapping, const std::string& what,
                      const std::vector<std::string>& known, Diagnostics& diagnostics);
 
 // Typed scalars. `key` names the value in messages ("'fps' must be a number, got 'fast'").
+// Text must be UTF-8: it ends up in JSON (the ledger's facts, the tasks sent to ranks, reports),
+// which cannot carry other bytes, so a Latin-1 CSV is refused here with the byte's position.
 std::optional<std::string> read_string(const Located& value, const std::string& key,
                                        Diagnostics& diagnostics);
 std::optional<int64_t> read_integer(const Located& value, const std::string& key,

@@ -125,8 +125,8 @@ double TaskCostModel::forward_seconds(int64_t tokens,
   return compute + comm;
 }
 
-double TaskCostModel::segment_seconds(const AssetSpec& asset, int64_t segment_index,
-                                      const parallel::ParallelLayout& layout) const {
+double TaskCostModel::step_seconds(const AssetSpec& asset, int64_t segment_index,
+                                   const parallel::ParallelLayout& layout) const {
   MF_CHECK(segment_index >= 0 && segment_index < static_cast<int64_t>(asset.segments.size()), Error,
            "segment " << segment_index << " of " << asset.id << " does not exist");
   const SegmentPlan& segment = asset.segments[static_cast<size_t>(segment_index)];
@@ -134,16 +134,37 @@ double TaskCostModel::segment_seconds(const AssetSpec& asset, int64_t segment_in
   // With CFG the two forwards of a step run side by side on cfg=2, one after the other on cfg=1;
   // without CFG, a cfg=2 group's second half waits.
   const int passes = uses_cfg(asset) ? 2 : 1;
-  const double step = forward_seconds(tokens, layout) * ((passes + layout.cfg - 1) / layout.cfg);
+  return forward_seconds(tokens, layout) * ((passes + layout.cfg - 1) / layout.cfg);
+}
+
+double TaskCostModel::encoder_seconds(const AssetSpec& asset, int64_t segment_index) const {
+  const SegmentPlan& segment = asset.segments[static_cast<size_t>(segment_index)];
   const double one_gpu_vae = cluster_.gpu.sustained_flops() * kVaeEfficiencyFactor;
   const double pixels = static_cast<double>(asset.width * asset.height * segment.frames);
   double encoders = pixels * kVaeEncodeFlopsPerPixel / one_gpu_vae;
   if (segment_index == 0) {
+    const int passes = uses_cfg(asset) ? 2 : 1;
     double flops = 2.0 * kTextEncoderParameters * kTextTokens * passes;
     if (!asset.image.empty()) flops += 2.0 * kImageEncoderParameters * kImageTokens;
     encoders += flops / cluster_.gpu.sustained_flops();
   }
-  return step * asset.sampler.steps + encoders;
+  return encoders;
+}
+
+double TaskCostModel::segment_seconds(const AssetSpec& asset, int64_t segment_index,
+                                      const parallel::ParallelLayout& layout) const {
+  return step_seconds(asset, segment_index, layout) * asset.sampler.steps +
+         encoder_seconds(asset, segment_index);
+}
+
+double TaskCostModel::phase_seconds(const AssetSpec& asset, int64_t segment_index,
+                                    const parallel::ParallelLayout& layout, int64_t steps) const {
+  return step_seconds(asset, segment_index, layout) * static_cast<double>(steps) +
+         encoder_seconds(asset, segment_index);
+}
+
+double TaskCostModel::expert_load_seconds() const {
+  return static_cast<double>(model_.parameters) * kBytesPerValue / (kWeightLoadGBps * 1e9);
 }
 
 double TaskCostModel::assembly_seconds(const AssetSpec& asset) const {

@@ -52,6 +52,13 @@ struct ClusterShape {
   int gpus_per_node = 8;
 };
 
+// Bytes per second at which a group's ranks read a DiT's weights from storage onto their GPUs.
+// Each rank reads the whole file (safetensors from a parallel filesystem or the page cache) and
+// copies it over PCIe; 2 GB/s per rank is what a parallel filesystem gives a node's concurrent
+// readers, so one Wan2.2 A14B expert (14.3e9 parameters, 28.6 GB in bf16) takes about 14 s. A
+// local NVMe copy is faster; `plan` states the figure it used.
+inline constexpr double kWeightLoadGBps = 2.0;
+
 class TaskCostModel {
  public:
   TaskCostModel(DitCostFacts model, ClusterShape cluster);
@@ -63,6 +70,13 @@ class TaskCostModel {
   // step (two forwards with CFG) plus the encoders that segment runs.
   double segment_seconds(const AssetSpec& asset, int64_t segment_index,
                          const parallel::ParallelLayout& layout) const;
+  // One expert phase of that segment (a preset with experts): `steps` of its sampling steps, plus
+  // the encoders, which every phase runs again (a phase task prepares its own conditioning).
+  double phase_seconds(const AssetSpec& asset, int64_t segment_index,
+                       const parallel::ParallelLayout& layout, int64_t steps) const;
+  // Seconds a group takes to load one expert DiT (its bf16 weights at kWeightLoadGBps): what a
+  // swap costs, paid before the first task of the other expert.
+  double expert_load_seconds() const;
   // Seconds of the assembly task: VAE-decode every segment and encode each format, on one GPU
   // of the group while the others wait (the decoder is not split across the group).
   double assembly_seconds(const AssetSpec& asset) const;
@@ -71,6 +85,9 @@ class TaskCostModel {
 
  private:
   double forward_seconds(int64_t tokens, const parallel::ParallelLayout& layout) const;
+  double step_seconds(const AssetSpec& asset, int64_t segment_index,
+                      const parallel::ParallelLayout& layout) const;
+  double encoder_seconds(const AssetSpec& asset, int64_t segment_index) const;
 
   DitCostFacts model_;
   ClusterShape cluster_;

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "coordinator/plan_cost_model.h"
+#include "coordinator/scheduler.h"
 #include "core/check.h"
 #include "core/error.h"
 
@@ -48,9 +49,14 @@ std::vector<double> task_durations(const Job& job, const WorkGraph& graph,
   for (size_t t = 0; t < seconds.size(); ++t) {
     const TaskNode& node = graph.tasks()[t];
     const AssetSpec& asset = job.assets[node.asset];
-    seconds[t] = node.kind == TaskKind::kAssembly
-                     ? cost.assembly_seconds(asset)
-                     : cost.segment_seconds(asset, node.segment_index, layout);
+    if (node.kind == TaskKind::kAssembly) {
+      seconds[t] = cost.assembly_seconds(asset);
+    } else if (node.expert != kNoExpert) {
+      seconds[t] =
+          cost.phase_seconds(asset, node.segment_index, layout, node.end_step - node.begin_step);
+    } else {
+      seconds[t] = cost.segment_seconds(asset, node.segment_index, layout);
+    }
   }
   return seconds;
 }
@@ -170,6 +176,18 @@ PlanResult plan_job(const Job& job, const GpuTable& gpus, const PlanRequest& req
                        << "'s weights too large for one " << gpu.name << ": raise tp or use auto");
   }
 
+  // Presets with experts: each group pays a load whenever it swaps experts; resources.phase_batch
+  // bounds the parked assets per group (scheduler.h).
+  const bool experts = !job.model.facts.experts.empty();
+  const double load_s = experts ? cost.expert_load_seconds() : 0.0;
+  auto pull_options = [&](int groups, int64_t phase_batch) {
+    PullOptions options;
+    options.groups = groups;
+    options.max_parked = phase_batch * groups;
+    options.expert_load_s = load_s;
+    return options;
+  };
+
   std::vector<Candidate> candidates;
   double chain_bound = std::numeric_limits<double>::infinity();
   for (const ParallelLayout& layout : layouts) {
@@ -201,14 +219,20 @@ PlanResult plan_job(const Job& job, const GpuTable& gpus, const PlanRequest& req
   for (const Candidate& candidate : candidates) {
     if (candidate.bound_s >= best) break;
     const int groups = world / candidate.layout.group_size();
-    const SimulationResult pull = simulate_pull(graph, candidate.seconds, groups);
+    const SimulationResult pull =
+        simulate_pull(graph, candidate.seconds, pull_options(groups, job.resources.phase_batch));
     if (pull.makespan_s >= best) continue;
     best = pull.makespan_s;
     plan.layout = candidate.layout;
     plan.groups = groups;
     plan.pull = pull;
-    plan.split = simulate_static_split(graph, candidate.seconds, groups);
+    plan.split = simulate_static_split(graph, candidate.seconds, groups, load_s);
+    // The same farm swapping experts for every asset: one parked asset per group.
+    if (experts) plan.unbatched = simulate_pull(graph, candidate.seconds, pull_options(groups, 1));
   }
+  plan.experts = experts;
+  plan.phase_batch = job.resources.phase_batch;
+  plan.expert_load_s = load_s;
   // Total work on the chosen layout spread over every GPU, or the longest asset at the layout
   // that finishes it soonest: no schedule of this layout does better.
   plan.lower_bound_s = std::max(plan.pull.busy_group_s / plan.groups, chain_bound);
@@ -235,6 +259,20 @@ std::string format_plan(const PlanResult& plan) {
                 "static split   %.3f  (%s: assets dealt round-robin up front)\n",
                 plan.split_ratio(), duration_text(plan.split.makespan_s).c_str());
   out << line;
+  if (plan.experts) {
+    std::snprintf(line, sizeof(line),
+                  "expert loads   %lld (%.0f s each: DiT bf16 weights at %.1f GB/s), phase "
+                  "batching %d assets per group\n",
+                  static_cast<long long>(plan.pull.expert_loads), plan.expert_load_s,
+                  kWeightLoadGBps, plan.phase_batch);
+    out << line;
+    std::snprintf(line, sizeof(line),
+                  "unbatched      %s, %lld expert loads (phase_batch 1: every group swaps experts "
+                  "for each asset)\n",
+                  duration_text(plan.unbatched.makespan_s).c_str(),
+                  static_cast<long long>(plan.unbatched.expert_loads));
+    out << line;
+  }
   std::snprintf(line, sizeof(line), "GPU-hours      %.1f\n", plan.gpu_hours());
   out << line;
   std::snprintf(line, sizeof(line), "utilisation    %.1f%%\n", 100.0 * plan.utilisation());

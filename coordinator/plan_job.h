@@ -4,7 +4,9 @@
 // Every model group of the simulated farm has the same layout: the manifest's, the one asked
 // for, or (auto) the candidate whose simulated makespan is shortest. Per asset class (same
 // resolution and frames) it also recommends the layout that costs that class the fewest
-// GPU-hours without making one asset outlast the job.
+// GPU-hours without making one asset outlast the job. For a preset with experts (Wan2.2 A14B)
+// the simulation charges every expert swap and reports the makespan and expert loads with the
+// manifest's phase batching and without it.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +59,12 @@ struct PlanResult {
   int64_t assets = 0;
   SimulationResult pull;   // the farm's scheduler
   SimulationResult split;  // the static round-robin split
+  // Presets with experts: the load each swap costs, the manifest's resources.phase_batch (used
+  // by `pull`) and the same farm swapping experts for every asset (phase_batch 1).
+  bool experts = false;
+  int phase_batch = 0;
+  double expert_load_s = 0.0;
+  SimulationResult unbatched;
   double lower_bound_s = 0.0;
   double longest_chain_s = 0.0;  // the longest asset at its fastest layout
   std::vector<AssetClassPlan> classes;

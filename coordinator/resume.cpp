@@ -28,8 +28,11 @@ struct AssetStore {
 
 // A finished segment is kept when the asset's latent store still holds its latents, they verify
 // (every dataset's checksum), and the store was written for the settings the ledger recorded.
-// Otherwise `problem` says why and the segment is recomputed.
-bool latent_intact(const LedgerTask& task, AssetStore& asset_store, std::string& problem) {
+// A finished expert phase that parked its asset (`node`) is kept when the store holds the state
+// it parked, or a later one, or the segment's latents. Otherwise `problem` says why and the task
+// is recomputed.
+bool latent_intact(const LedgerTask& task, const TaskNode& node, AssetStore& asset_store,
+                   std::string& problem) {
   if (!asset_store.tried) {
     asset_store.tried = true;
     if (task.latent_path.empty() || !fs::exists(task.latent_path)) {
@@ -52,6 +55,13 @@ bool latent_intact(const LedgerTask& task, AssetStore& asset_store, std::string&
     if (store.meta().identity.model_config_hash != task.checksum) {
       problem = "'" + task.latent_path + "' was written for other settings (hash " +
                 store.meta().identity.model_config_hash + ", the ledger has " + task.checksum + ")";
+      return false;
+    }
+    if (node.parks_asset() && !store.has_complete_segment(k)) {
+      const std::optional<io::SamplingState> state = store.read_state(k);  // verifies it
+      if (state && state->step_index >= node.end_step) return true;
+      problem = "'" + task.latent_path + "' holds no state of segment " + std::to_string(k) +
+                " at step " + std::to_string(node.end_step + 1) + " or later";
       return false;
     }
     if (!store.has_complete_segment(k)) {
@@ -90,7 +100,7 @@ ResumeSummary reconcile_with_ledger(JobLedger& ledger, const Job& job,
       if (!done.count(graph.tasks()[task].name)) continue;
       if (graph.tasks()[task].kind == TaskKind::kAssembly)
         clip = true;
-      else
+      else if (graph.tasks()[task].finishes_segment())
         ++finished;
     }
     if (finished == 0 && !clip) continue;
@@ -144,10 +154,11 @@ ResumeSummary reconcile_with_ledger(JobLedger& ledger, const Job& job,
       bool keep = chain_intact && d != done.end();
       if (keep && node.kind == TaskKind::kSegment) {
         std::string problem;
-        keep = latent_intact(d->second, asset_store, problem);
+        keep = latent_intact(d->second, node, asset_store, problem);
         if (!keep) {
-          summary.recomputed.push_back("asset '" + row.id + "' segment " +
-                                       std::to_string(node.segment_index) + ": " + problem);
+          summary.recomputed.push_back(
+              "asset '" + row.id + "' segment " + std::to_string(node.segment_index) +
+              (node.expert >= 0 ? " (" + node.name + ")" : std::string()) + ": " + problem);
         }
       }
       if (keep && node.kind == TaskKind::kAssembly) {
@@ -158,7 +169,7 @@ ResumeSummary reconcile_with_ledger(JobLedger& ledger, const Job& job,
       }
       if (keep) {
         scheduler.restore_done(task);
-        if (node.kind == TaskKind::kSegment) ++summary.segments_kept;
+        if (node.finishes_segment()) ++summary.segments_kept;
       } else {
         chain_intact = false;
         if (d != done.end()) ledger.forget_task(node.name);

@@ -32,9 +32,10 @@ const char* to_string(AssetState state) {
   return "?";
 }
 
-Scheduler::Scheduler(WorkGraph graph, int max_attempts)
-    : graph_(std::move(graph)), max_attempts_(max_attempts) {
+Scheduler::Scheduler(WorkGraph graph, int max_attempts, int64_t max_parked)
+    : graph_(std::move(graph)), max_attempts_(max_attempts), max_parked_(max_parked) {
   MF_CHECK_GE(max_attempts, 1, ConfigError, "max_attempts must be at least 1");
+  MF_CHECK_GE(max_parked, 1, ConfigError, "at least one asset must be allowed to park");
   tasks_.resize(graph_.tasks().size());
   assets_.resize(graph_.assets().size());
   for (size_t a = 0; a < assets_.size(); ++a) make_ready(graph_.asset_tasks(a).front());
@@ -47,24 +48,74 @@ Scheduler::ReadyKey Scheduler::key_of(size_t task) const {
           node.segment_index < 0 ? INT64_MAX : node.segment_index, task};
 }
 
+Scheduler::Bucket Scheduler::bucket_of(size_t task) const {
+  const TaskNode& node = graph_.tasks()[task];
+  return {node.expert, node.parks_asset()};
+}
+
 void Scheduler::make_ready(size_t task) {
   tasks_[task].state = TaskState::kReady;
-  ready_.insert(key_of(task));
+  ready_[bucket_of(task)].insert(key_of(task));
+  ++ready_count_;
+}
+
+void Scheduler::remove_ready(size_t task) {
+  const auto bucket = ready_.find(bucket_of(task));
+  if (bucket == ready_.end() || bucket->second.erase(key_of(task)) == 0) return;
+  --ready_count_;
+  if (bucket->second.empty()) ready_.erase(bucket);
+}
+
+std::optional<Scheduler::ReadyKey> Scheduler::best_for(int64_t expert) const {
+  std::optional<ReadyKey> best;
+  for (const bool parks : {false, true}) {
+    // A phase that would park one more asset waits while the batch of parked assets is full.
+    if (parks && parked_ >= max_parked_) continue;
+    const auto bucket = ready_.find({expert, parks});
+    if (bucket == ready_.end()) continue;
+    const ReadyKey& first = *bucket->second.begin();
+    if (!best || first < *best) best = first;
+  }
+  return best;
+}
+
+void Scheduler::set_parked(size_t asset, bool parked) {
+  AssetSlot& slot = assets_[asset];
+  if (slot.parked == parked) return;
+  slot.parked = parked;
+  parked_ += parked ? 1 : -1;
+}
+
+// Parked: the asset's next unfinished task is a later phase of a segment whose earlier phase is
+// done, or a first phase is running (it will park the asset when it finishes).
+void Scheduler::update_parked(size_t asset) {
+  bool parked = false;
+  if (assets_[asset].state == AssetState::kPending) {
+    for (size_t task : graph_.asset_tasks(asset)) {
+      const TaskState state = tasks_[task].state;
+      if (state == TaskState::kDone) continue;
+      const TaskNode& node = graph_.tasks()[task];
+      parked = node.phase_index > 0 || (node.parks_asset() && state == TaskState::kRunning);
+      break;
+    }
+  }
+  set_parked(asset, parked);
 }
 
 void Scheduler::restore_done(size_t task) {
   TaskSlot& slot = tasks_[task];
   if (slot.state == TaskState::kDone) return;
-  if (slot.state == TaskState::kReady) ready_.erase(key_of(task));
+  if (slot.state == TaskState::kReady) remove_ready(task);
   MF_CHECK(slot.state != TaskState::kRunning, Error, "restore_done after scheduling started");
   slot.state = TaskState::kDone;
   const TaskNode& node = graph_.tasks()[task];
   const std::vector<size_t>& chain = graph_.asset_tasks(node.asset);
   if (task == chain.back()) {
     assets_[node.asset].state = AssetState::kDone;
-    return;
+  } else if (tasks_[task + 1].state == TaskState::kBlocked) {
+    make_ready(task + 1);
   }
-  if (tasks_[task + 1].state == TaskState::kBlocked) make_ready(task + 1);
+  update_parked(node.asset);
 }
 
 void Scheduler::fail_asset(size_t asset, const std::string& reason) {
@@ -74,18 +125,35 @@ void Scheduler::fail_asset(size_t asset, const std::string& reason) {
   slot.error = reason;
   for (size_t task : graph_.asset_tasks(asset)) {
     TaskSlot& t = tasks_[task];
-    if (t.state == TaskState::kReady) ready_.erase(key_of(task));
+    if (t.state == TaskState::kReady) remove_ready(task);
     if (t.state == TaskState::kRunning) --running_;
     if (t.state != TaskState::kDone) t.state = TaskState::kDropped;
   }
+  update_parked(asset);
 }
 
-std::optional<size_t> Scheduler::next_task() {
-  if (ready_.empty()) return std::nullopt;
-  const size_t task = std::get<4>(*ready_.begin());
-  ready_.erase(ready_.begin());
+std::optional<size_t> Scheduler::next_task(int64_t loaded) {
+  // The group's own expert (and tasks needing none) first; a group holding no expert, or one
+  // none of whose tasks may run, takes the best task of any expert.
+  std::optional<ReadyKey> choice = best_for(kNoExpert);
+  if (loaded != kNoExpert) {
+    const std::optional<ReadyKey> own = best_for(loaded);
+    if (own && (!choice || *own < *choice)) choice = own;
+  }
+  if (!choice || loaded == kNoExpert) {
+    for (const auto& entry : ready_) {
+      const int64_t expert = entry.first.first;
+      if (expert == kNoExpert || expert == loaded) continue;
+      const std::optional<ReadyKey> other = best_for(expert);
+      if (other && (!choice || *other < *choice)) choice = other;
+    }
+  }
+  if (!choice) return std::nullopt;
+  const size_t task = std::get<4>(*choice);
+  remove_ready(task);
   tasks_[task].state = TaskState::kRunning;
   ++running_;
+  update_parked(graph_.tasks()[task].asset);
   return task;
 }
 
@@ -102,6 +170,7 @@ void Scheduler::succeeded(size_t task) {
   } else {
     make_ready(task + 1);
   }
+  update_parked(node.asset);
 }
 
 FailureOutcome Scheduler::failed(size_t task, const std::string& error) {
@@ -118,6 +187,7 @@ FailureOutcome Scheduler::failed(size_t task, const std::string& error) {
   }
   --running_;
   make_ready(task);
+  update_parked(graph_.tasks()[task].asset);
   return FailureOutcome::kRetry;
 }
 
@@ -126,6 +196,7 @@ void Scheduler::interrupted(size_t task) {
   if (slot.state != TaskState::kRunning) return;  // its asset was failed meanwhile
   --running_;
   make_ready(task);
+  update_parked(graph_.tasks()[task].asset);
 }
 
 bool Scheduler::settled() const {
@@ -143,7 +214,8 @@ SchedulerCounts Scheduler::counts() const {
     counts.assets_failed += asset.state == AssetState::kFailed;
   }
   counts.tasks_running = running_;
-  counts.tasks_ready = static_cast<int64_t>(ready_.size());
+  counts.tasks_ready = ready_count_;
+  counts.assets_parked = parked_;
   return counts;
 }
 

@@ -9,13 +9,24 @@
 // it has failed `max_attempts` times; then its asset is failed with the last error and its other
 // tasks are dropped — the job goes on. An interrupted task (pre-emption, a killed run) goes back
 // without using up an attempt: the asset was not at fault.
+//
+// Expert phases (work_graph.h): a group says which expert it holds when it asks. Among the ready
+// tasks it may run, those that need its expert (or none: assemblies) come first, in the order
+// above; only when none of them may run does it get the best other one, and swaps. Phase batching
+// bounds the parked assets (a first phase running or done, the segment's next phase not done yet)
+// to `max_parked`: a first phase may not start while that many are parked, so a group holding the
+// high-noise expert runs high phases until the batch is full, then swaps and drains the low
+// phases. With N one-segment assets, one group and max_parked = b, that is at most ⌈N / b⌉ × 2
+// expert loads; any group holding the low-noise expert takes the parked assets' low phases.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "coordinator/work_graph.h"
@@ -37,12 +48,17 @@ struct SchedulerCounts {
   int64_t assets_failed = 0;
   int64_t tasks_running = 0;
   int64_t tasks_ready = 0;
+  int64_t assets_parked = 0;  // between two expert phases of a segment
 };
+
+// No expert: a group that holds none, or a task that needs none.
+inline constexpr int64_t kNoExpert = -1;
 
 class Scheduler {
  public:
-  // Every asset's first segment starts ready. max_attempts >= 1.
-  Scheduler(WorkGraph graph, int max_attempts);
+  // Every asset's first segment starts ready. max_attempts >= 1; max_parked >= 1 (only graphs
+  // with expert phases park assets).
+  Scheduler(WorkGraph graph, int max_attempts, int64_t max_parked = INT64_MAX);
 
   const WorkGraph& graph() const { return graph_; }
 
@@ -52,9 +68,9 @@ class Scheduler {
   // Fails `asset` now with `reason` (e.g. a deliverable exists and may not be overwritten).
   void fail_asset(size_t asset, const std::string& reason);
 
-  // The next task for a free group, now running; nullopt when nothing is ready (work may still
-  // be running, or everything is settled).
-  std::optional<size_t> next_task();
+  // The next task for a free group that holds expert `loaded` (kNoExpert: none), now running;
+  // nullopt when nothing may run (work may still be running, or everything is settled).
+  std::optional<size_t> next_task(int64_t loaded = kNoExpert);
   void succeeded(size_t task);
   FailureOutcome failed(size_t task, const std::string& error);
   void interrupted(size_t task);
@@ -68,12 +84,22 @@ class Scheduler {
   // True when every asset is done or failed.
   bool settled() const;
   SchedulerCounts counts() const;
+  bool parked(size_t asset) const { return assets_[asset].parked; }
 
  private:
   // Ordered so that begin() is the task to run next.
   using ReadyKey = std::tuple<int64_t, int, size_t, int64_t, size_t>;
+  // The ready tasks are kept apart by the expert they need and whether they would park their
+  // asset, so each choice is a few set lookups however many tasks are waiting.
+  using Bucket = std::pair<int64_t, bool>;
   ReadyKey key_of(size_t task) const;
+  Bucket bucket_of(size_t task) const;
   void make_ready(size_t task);
+  void remove_ready(size_t task);
+  // The best ready task needing `expert` that may start now; nullopt when none.
+  std::optional<ReadyKey> best_for(int64_t expert) const;
+  void set_parked(size_t asset, bool parked);
+  void update_parked(size_t asset);
 
   struct TaskSlot {
     TaskState state = TaskState::kBlocked;
@@ -82,14 +108,18 @@ class Scheduler {
   struct AssetSlot {
     AssetState state = AssetState::kPending;
     std::string error;
+    bool parked = false;
   };
 
   WorkGraph graph_;
   int max_attempts_;
+  int64_t max_parked_;
   std::vector<TaskSlot> tasks_;
   std::vector<AssetSlot> assets_;
-  std::set<ReadyKey> ready_;
+  std::map<Bucket, std::set<ReadyKey>> ready_;
+  int64_t ready_count_ = 0;
   int64_t running_ = 0;
+  int64_t parked_ = 0;
 };
 
 }  // namespace motionfarm::coordinator

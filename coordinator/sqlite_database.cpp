@@ -2,16 +2,53 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <utility>
 
+#include "core/disk_full.h"
 #include "core/error.h"
 
 namespace motionfarm::coordinator {
 namespace {
 
+// The errno of the last failed system call on the database file and on its journal (the WAL).
+int file_errno(sqlite3* db, bool journal) {
+  int value = 0;
+  if (!journal) {
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &value);
+    return value;
+  }
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods == nullptr) {
+    return 0;
+  }
+  file->pMethods->xFileControl(file, SQLITE_FCNTL_LAST_ERRNO, &value);
+  return value;
+}
+
+// The out-of-space errno behind the connection's last failure (core/disk_full.h), or 0. SQLite
+// says SQLITE_FULL for ENOSPC, but only "disk I/O error" when a write fails with EFBIG or EDQUOT;
+// the errno of that write is kept by the file it failed on, the WAL as often as the database
+// (sqlite3_system_errno reads the global errno later, by when it is usually gone).
+int out_of_space_errno(sqlite3* db) {
+  if (!db) return 0;
+  if (sqlite3_errcode(db) == SQLITE_FULL) return ENOSPC;
+  if (sqlite3_errcode(db) != SQLITE_IOERR) return 0;
+  for (const int value : {sqlite3_system_errno(db), file_errno(db, true), file_errno(db, false)}) {
+    if (core::is_out_of_space(value)) return value;
+  }
+  return 0;
+}
+
 [[noreturn]] void fail(sqlite3* db, const std::string& path, const std::string& what) {
-  throw Error("job ledger " + path + ": " + what + ": " +
-              (db ? sqlite3_errmsg(db) : "out of memory"));
+  const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+  if (const int code = out_of_space_errno(db)) {
+    // The failed transaction was rolled back; every one committed before is intact.
+    throw DiskFullError("job ledger " + path + ": " + what + " failed (" + message +
+                        "): " + core::disk_full_text(code));
+  }
+  throw Error("job ledger " + path + ": " + what + ": " + message);
 }
 
 }  // namespace
@@ -50,6 +87,7 @@ void SqliteDatabase::execute(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     const std::string text = message ? message : "unknown error";
     sqlite3_free(message);
+    if (out_of_space_errno(db_)) fail(db_, path_, "'" + sql.substr(0, 80) + "'");
     throw Error("job ledger " + path_ + ": " + text + " (in: " + sql.substr(0, 80) + ")");
   }
 }

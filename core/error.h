@@ -34,6 +34,22 @@ class CheckpointError : public Error {
   using Error::Error;
 };
 
+// A write the file system refused for lack of room (no space, quota, file-size limit): the message
+// names the file and says the disk is full (core/disk_full.h). What was written before is intact;
+// freeing space and rerunning resumes.
+class DiskFullError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A deliverable path that would leave the output root (a folder on the way is, or has become, a
+// symlink that points outside it) or replace a file the job may not replace; the message names the
+// path. Nothing is written.
+class OutputPathError : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
 // A failed collective or point-to-point transfer; unrecoverable for the job.
 class CommError : public Error {
  public:

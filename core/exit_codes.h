@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitCommFailure = 5,    // a rank or the interconnect failed; the job was aborted
   kExitCheckFailed = 6,    // a check ran and failed (model verify outside its tolerance)
   kExitNotAvailable = 69,  // the subcommand exists but is not built yet (sysexits EX_UNAVAILABLE)
+  kExitDiskFull = 73,      // a write found the disk full; free space and rerun (EX_CANTCREAT)
   kExitPreempted = 75,     // stopped by a signal after checkpointing; rerun to resume (EX_TEMPFAIL)
 };
 

@@ -1,5 +1,7 @@
 #include "io/av_handles.h"
 
+#include "core/disk_full.h"
+
 extern "C" {
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
@@ -56,6 +58,13 @@ std::string AvDictionary::keys() const {
     keys += (keys.empty() ? "" : ", ") + std::string(entry->key);
   }
   return keys;
+}
+
+void throw_if_disk_full(int av_result, const std::string& context) {
+  // FFmpeg's errors are negated errno values on POSIX (AVERROR(e) == -e).
+  if (av_result < 0 && core::is_out_of_space(AVUNERROR(av_result))) {
+    throw DiskFullError(context + ": " + core::disk_full_text(AVUNERROR(av_result)));
+  }
 }
 
 std::string av_error_text(int av_error) {

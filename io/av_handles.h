@@ -81,11 +81,18 @@ AvFramePtr make_video_frame(AVPixelFormat format, int width, int height);
 // FFmpeg's text for an error code (av_strerror), e.g. "Invalid data found when processing input".
 std::string av_error_text(int av_error);
 
-// Throws ErrorType("<context>: <FFmpeg's text>") when `av_result` is negative; returns it
-// otherwise.
+// Throws DiskFullError("<context>: the disk is full ...") when `av_result` is an out-of-space
+// error (core/disk_full.h).
+void throw_if_disk_full(int av_result, const std::string& context);
+
+// Throws ErrorType("<context>: <FFmpeg's text>") when `av_result` is negative (DiskFullError when
+// it says the disk is full, whatever ErrorType); returns it otherwise.
 template <class ErrorType>
 int check_av(int av_result, const std::string& context) {
-  if (av_result < 0) throw ErrorType(context + ": " + av_error_text(av_result));
+  if (av_result < 0) {
+    throw_if_disk_full(av_result, context);
+    throw ErrorType(context + ": " + av_error_text(av_result));
+  }
   return av_result;
 }
 

@@ -1,7 +1,10 @@
 #include "io/hdf5_handles.h"
 
+#include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "core/disk_full.h"
 
 namespace motionfarm::io {
 namespace {
@@ -40,6 +43,25 @@ std::string take_hdf5_error_stack() {
     joined += text;
   }
   return joined.empty() ? "HDF5 reported no details" : joined;
+}
+
+int out_of_space_errno(const std::string& stack) {
+  // The POSIX driver reports a failed write(2) as "file write failed: ..., errno = 28, ...".
+  const std::string marker = "errno = ";
+  for (size_t at = stack.find(marker); at != std::string::npos;
+       at = stack.find(marker, at + marker.size())) {
+    const int code = std::atoi(stack.c_str() + at + marker.size());
+    if (core::is_out_of_space(code)) return code;
+  }
+  return 0;
+}
+
+void throw_hdf5_failure(const std::string& context) {
+  const std::string stack = take_hdf5_error_stack();
+  if (const int code = out_of_space_errno(stack)) {
+    throw DiskFullError(context + ": " + core::disk_full_text(code));
+  }
+  throw CheckpointError(context + ": " + stack);
 }
 
 std::string hdf5_library_version() {

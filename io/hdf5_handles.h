@@ -68,11 +68,20 @@ void quiet_hdf5_errors();
 // Empty when the stack is.
 std::string take_hdf5_error_stack();
 
-// Throws CheckpointError("<context>: <error stack>") when `result` is negative (HDF5's failure
-// value for hid_t, herr_t and htri_t alike); returns it otherwise.
+// The out-of-space errno (core/disk_full.h) a failed write in `stack` (a take_hdf5_error_stack()
+// text) reports, or 0 when it reports none.
+int out_of_space_errno(const std::string& stack);
+
+// Throws, for the calling thread's HDF5 error stack (taken and cleared): DiskFullError("<context>:
+// the disk is full ...") when a write in it failed for lack of room, else
+// CheckpointError("<context>: <error stack>").
+[[noreturn]] void throw_hdf5_failure(const std::string& context);
+
+// Throws as throw_hdf5_failure() when `result` is negative (HDF5's failure value for hid_t, herr_t
+// and htri_t alike); returns it otherwise.
 template <class Result>
 Result check_h5(Result result, const std::string& context) {
-  if (result < 0) throw CheckpointError(context + ": " + take_hdf5_error_stack());
+  if (result < 0) throw_hdf5_failure(context);
   return result;
 }
 

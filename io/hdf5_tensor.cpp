@@ -171,8 +171,11 @@ uint64_t write_tensor_dataset(hid_t parent, const std::string& name, const at::T
   check_h5(H5Pset_obj_track_times(create.get(), false), "cannot set dataset properties");
   check_h5(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "cannot set dataset properties");
   // HDF5 cannot chunk a scalar or a dataset with a zero dimension; those stay contiguous.
+  size_t chunk_size = 0;  // bytes of one chunk
   if (data.numel() > 0 && !dims.empty()) {
     const std::vector<hsize_t> chunk = chunk_dims(dims, stored.size, options.chunk_bytes);
+    chunk_size = stored.size;
+    for (const hsize_t extent : chunk) chunk_size *= static_cast<size_t>(extent);
     check_h5(H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()),
              "cannot chunk " + name);
     if (options.compression_level > 0 && compression_available()) {
@@ -181,8 +184,19 @@ uint64_t write_tensor_dataset(hid_t parent, const std::string& name, const at::T
                "cannot set up compression of " + name);
     }
   }
+  // A chunk cache that holds a whole chunk. libhdf5 1.10.8 writes a chunk larger than the cache
+  // (1 MiB by default) straight to the file, except that with the 1.10 file format's single-chunk
+  // index (a dataset that is one chunk) and no fill value it writes nothing and H5Dwrite still
+  // succeeds: every 1-4 MiB tensor was lost, caught only by the checksum on the next read
+  // (tests/unit/io/disk_full_test.cpp found it). Through the cache it is written on close.
+  const H5PropertyList access(
+      check_h5(H5Pcreate(H5P_DATASET_ACCESS), "cannot create dataset access properties"));
+  check_h5(
+      H5Pset_chunk_cache(access.get(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT,
+                         std::max<size_t>(size_t{1} << 20, chunk_size), H5D_CHUNK_CACHE_W0_DEFAULT),
+      "cannot set dataset access properties");
   const H5Dataset dataset(check_h5(H5Dcreate2(parent, name.c_str(), stored.type, space.get(),
-                                              H5P_DEFAULT, create.get(), H5P_DEFAULT),
+                                              H5P_DEFAULT, create.get(), access.get()),
                                    "cannot create dataset " + name));
   // The checksum of a large tensor is computed on another thread while HDF5 copies the same
   // bytes into the file: hashing costs about half a memcpy, which would otherwise add directly to

@@ -234,11 +234,15 @@ DecodedImage decode_image(const std::string& path, const ImageDecodeOptions& opt
     reject(path, "zero-size image (" + std::to_string(header.width) + "x" +
                      std::to_string(header.height) + " in the " + format + " header)");
   }
-  if (header.width * header.height > options.max_pixels) {
+  if (exceeds_pixel_limit(header, options.max_pixels)) {
+    // No product when it overflows: PNG and TIFF sides go up to 2^32 - 1.
+    int64_t pixels = 0;
+    const bool overflows = __builtin_mul_overflow(header.width, header.height, &pixels);
     reject(path, "image too large (" + std::to_string(header.width) + "x" +
-                     std::to_string(header.height) + " = " +
-                     std::to_string(header.width * header.height) + " pixels, the limit is " +
-                     std::to_string(options.max_pixels) + ")");
+                     std::to_string(header.height) +
+                     (overflows ? std::string() : " = " + std::to_string(pixels)) +
+                     " pixels, the limit is " + std::to_string(options.max_pixels) +
+                     "): scale it down");
   }
   if (!header.complete) reject(path, header.incomplete_reason);
 

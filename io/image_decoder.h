@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <string>
 
+#include "io/image_header.h"
+
 namespace motionfarm::io {
 
 struct ImageDecodeOptions {
   // Largest width * height accepted; bigger images are refused before decoding (64 MP covers
   // 8K x 8K, about 768 MiB as float RGB).
-  int64_t max_pixels = int64_t{64} * 1024 * 1024;
+  int64_t max_pixels = kDefaultMaxImagePixels;
   // Largest file read into memory.
   int64_t max_file_bytes = int64_t{512} * 1024 * 1024;
   // Colour (RGB in [0, 1]) that transparent pixels are composited over.

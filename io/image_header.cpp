@@ -249,6 +249,11 @@ const char* to_string(ImageContainer container) {
   return "unknown";
 }
 
+bool exceeds_pixel_limit(const ImageHeader& header, int64_t max_pixels) {
+  int64_t pixels = 0;
+  return __builtin_mul_overflow(header.width, header.height, &pixels) || pixels > max_pixels;
+}
+
 ImageHeader read_image_header(const uint8_t* data, size_t size, const std::string& path) {
   const ByteReader probe(data, size, path, "image");
   if (probe.matches(0, "\x89PNG\r\n\x1a\n")) return read_png(ByteReader(data, size, path, "PNG"));

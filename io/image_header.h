@@ -25,6 +25,14 @@ struct ImageHeader {
   std::string incomplete_reason;
 };
 
+// The largest width * height the decoder accepts by default (ImageDecodeOptions::max_pixels):
+// 64 MP covers 8K x 8K, about 768 MiB as float RGB.
+inline constexpr int64_t kDefaultMaxImagePixels = int64_t{64} * 1024 * 1024;
+
+// True when the header's width * height is over `max_pixels`. Computed without overflow: PNG and
+// TIFF headers can claim 2^32 - 1 on each side, whose product does not fit in int64.
+bool exceeds_pixel_limit(const ImageHeader& header, int64_t max_pixels);
+
 // Identifies the format from its magic bytes and reads the dimensions. Throws InputError naming
 // `path` when the bytes are no supported format ("not a supported image format"), when the header
 // itself is cut short ("truncated") or inconsistent ("corrupt"), and for animated WebP.

@@ -7,6 +7,7 @@
 
 #include "core/build_info.h"
 #include "core/check.h"
+#include "core/disk_full.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "io/hdf5_attributes.h"
@@ -75,16 +76,36 @@ void rewrite_store(const std::string& path, const LatentStoreMeta& meta,
         const herr_t copied = H5Ocopy(old.file.get(), name.c_str(), writer.file(), name.c_str(),
                                       H5P_DEFAULT, H5P_DEFAULT);
         if (copied < 0) {
+          const std::string stack = take_hdf5_error_stack();
+          // A full disk fails the whole update (the store keeps its previous version); only a
+          // finished segment would be lost by dropping it here.
+          if (const int code = out_of_space_errno(stack)) {
+            throw DiskFullError("cannot copy segment " + std::to_string(index) + " into " +
+                                writer.temporary_path() + ": " + core::disk_full_text(code));
+          }
           // A segment too damaged to copy is dropped rather than failing every later write: its
           // next read reports it missing, and it is recomputed.
-          MF_LOG(Warn, "checkpoint") << path << ": dropping segment " << index
-                                     << ", which cannot be copied: " << take_hdf5_error_stack();
+          MF_LOG(Warn, "checkpoint")
+              << path << ": dropping segment " << index << ", which cannot be copied: " << stack;
         }
       }
     }
     add(segments.get());
   }
   writer.commit();
+}
+
+// rewrite_store() with a full disk named for what it is: the store at `path` was not updated and
+// keeps its previous version (the unfinished temporary is removed on the way out).
+void rewrite_store_or_report(const std::string& path, const LatentStoreMeta& meta,
+                             const std::vector<int>& current, const std::function<bool(int)>& keep,
+                             const std::function<void(hid_t segments)>& add) {
+  try {
+    rewrite_store(path, meta, current, keep, add);
+  } catch (const DiskFullError& error) {
+    throw DiskFullError("cannot write latent checkpoint " + path +
+                        " (its previous version is kept): " + error.what());
+  }
 }
 
 }  // namespace
@@ -100,7 +121,7 @@ LatentStore LatentStore::create(const std::string& path, const LatentStoreMeta& 
   store.meta_ = meta;
   store.meta_.format_version = kLatentStoreFormatVersion;
   store.meta_.motionfarm_version = core::build_info().version;
-  rewrite_store(
+  rewrite_store_or_report(
       path, store.meta_, {}, [](int) { return false; }, [](hid_t) {});
   return store;
 }
@@ -197,7 +218,7 @@ at::Tensor LatentStore::read_segment(int index) const {
 void LatentStore::write_segment(int index, const at::Tensor& latents) {
   check_segment_index(index);
   MF_CHECK(latents.defined(), Error, "segment " << index << " has no latents to store");
-  rewrite_store(
+  rewrite_store_or_report(
       path_, meta_, segment_indices(), [index](int i) { return i != index; },
       [&](hid_t segments) {
         const H5PropertyList create = untimed_group_properties();
@@ -217,7 +238,7 @@ void LatentStore::write_segment(int index, const at::Tensor& latents) {
 void LatentStore::discard_segment(int index) {
   check_segment_index(index);
   if (segments_.count(index) == 0) return;
-  rewrite_store(
+  rewrite_store_or_report(
       path_, meta_, segment_indices(), [index](int i) { return i != index; }, [](hid_t) {});
   segments_.erase(index);
 }
@@ -238,7 +259,7 @@ void LatentStore::write_state(int index, const SamplingState& state) {
   MF_CHECK(!has_complete_segment(index), Error,
            "segment " << index << " is already complete; its sampling state is not needed");
   check_sampling_state(state);
-  rewrite_store(
+  rewrite_store_or_report(
       path_, meta_, segment_indices(), [index](int i) { return i != index; },
       [&](hid_t segments) {
         const H5PropertyList create = untimed_group_properties();
@@ -275,7 +296,10 @@ std::vector<SegmentReport> LatentStore::inspect() const {
       }
     }
     if (entry.has_state) {
-      SegmentReport::State& state = report.state.emplace();
+      // Not emplace(): clang rejects default-constructing a nested struct with member initializers
+      // through std::optional of its enclosing class (the trait is evaluated while incomplete).
+      report.state = SegmentReport::State{};
+      SegmentReport::State& state = *report.state;
       try {
         const SamplingStateHeader header =
             read_sampling_state_header(group.get(), where + "/state");

@@ -103,7 +103,8 @@ struct SegmentReport {
 class LatentStore {
  public:
   // Writes a new empty store at `path` (replacing any file there, atomically). Throws
-  // CheckpointError when the file cannot be written.
+  // DiskFullError when the disk is full, CheckpointError when the file cannot be written otherwise.
+  // Every writer below throws the same two; the store then keeps its previous version.
   static LatentStore create(const std::string& path, const LatentStoreMeta& meta,
                             const LatentStoreOptions& options = {});
   // Opens the store at `path` and checks that it was written for `expected`. Throws

@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "io/hdf5_handles.h"
@@ -33,19 +34,25 @@ struct OpenedStoreFile {
 // file, or an HDF5 file that is truncated or damaged.
 OpenedStoreFile open_store_file(const std::string& path);
 
-// The next version of a store file, written under a temporary name beside it. Removes the
-// temporary on destruction unless commit() succeeded.
+// The next version of a store file, built in memory and written under a temporary name beside
+// the store by commit(). Removes the temporary on destruction unless commit() succeeded.
 class StoreFileWriter {
  public:
   explicit StoreFileWriter(const std::string& path);
+  ~StoreFileWriter();
+  struct MemoryImage;  // the file's bytes while HDF5 builds it (latent_store_file.cpp)
+  StoreFileWriter(const StoreFileWriter&) = delete;
+  StoreFileWriter& operator=(const StoreFileWriter&) = delete;
   hid_t file() const { return file_.get(); }
   const std::string& temporary_path() const { return staged_.temporary_path(); }
-  // Closes the temporary, flushes it to disk and renames it over the store. Every group, dataset
-  // and attribute opened in file() must be closed by then, or the close (and so this) throws.
+  // Writes the file to the temporary, flushes it to disk and renames it over the store. Every
+  // group, dataset and attribute opened in file() must be closed by then, or the close (and so
+  // this) throws. DiskFullError when the disk is full: the store keeps its previous version.
   void commit();
 
  private:
   StagedOutput staged_;
+  std::unique_ptr<MemoryImage> image_;  // outlives file_, whose close hands it the final bytes
   H5File file_;
 };
 

@@ -148,7 +148,8 @@ void SafetensorsWriter::write(const std::string& path) const {
 
 std::string write_sharded_safetensors(
     const std::string& directory, const std::string& stem,
-    const std::vector<std::pair<std::string, at::Tensor>>& tensors, uint64_t max_shard_bytes) {
+    const std::vector<std::pair<std::string, at::Tensor>>& tensors, uint64_t max_shard_bytes,
+    const std::map<std::string, std::string>& metadata) {
   MF_CHECK(!tensors.empty(), Error, directory << ": no tensors to write as " << stem);
   MF_CHECK(max_shard_bytes > 0, Error, directory << ": the shard size limit must be positive");
   MF_CHECK(!stem.empty() && stem.find('/') == std::string::npos, Error,
@@ -181,6 +182,7 @@ std::string write_sharded_safetensors(
   for (size_t s = 0; s < shards.size(); ++s) {
     const std::string name = shard_name(stem, s + 1, shards.size());
     SafetensorsWriter writer;
+    for (const auto& [key, value] : metadata) writer.set_metadata(key, value);
     for (size_t i : shards[s]) {
       writer.add(tensors[i].first, tensors[i].second);
       weight_map[tensors[i].first] = name;

@@ -42,10 +42,12 @@ class SafetensorsWriter {
 // Writes `tensors` as shards of at most `max_shard_bytes` of tensor data each (a tensor larger
 // than that gets a shard of its own), filled in the given order and named like the public releases
 // (`<stem>-00001-of-00003.safetensors`), plus `<stem>.safetensors.index.json` with
-// {"metadata": {"total_size": N}, "weight_map": {name: shard file name}}. Creates `directory` when
+// {"metadata": {"total_size": N}, "weight_map": {name: shard file name}}; `metadata` goes into
+// every shard's __metadata__. Creates `directory` when
 // missing; returns the index path. Throws Error for empty input, duplicate names or a zero limit.
 std::string write_sharded_safetensors(
     const std::string& directory, const std::string& stem,
-    const std::vector<std::pair<std::string, at::Tensor>>& tensors, uint64_t max_shard_bytes);
+    const std::vector<std::pair<std::string, at::Tensor>>& tensors, uint64_t max_shard_bytes,
+    const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace motionfarm::io

@@ -11,11 +11,26 @@
 
 namespace motionfarm::io {
 
+// Where a staged output may land. The defaults (anywhere, replacing what is there) suit a file the
+// caller owns outright, such as a latent store; the farm's deliverables set both fields.
+struct OutputPolicy {
+  // When not empty, the final path must stay inside this folder (io/output_path.h). Checked when
+  // the temporary is created and again just before the rename, so a folder inside the root that is
+  // swapped for a symlink in between is refused (OutputPathError) instead of written through.
+  std::string root;
+  // False: a file or folder at the final path is never replaced. The constructor refuses one that
+  // is there already, and commit() renames without replacing (atomic where the file system has
+  // renameat2(RENAME_NOREPLACE) or, for a file, link(2)), so one that appears meanwhile is kept and
+  // commit() throws OutputPathError.
+  bool replace_existing = true;
+};
+
 class StagedOutput {
  public:
   // Removes stale temporaries of `final_path` (see above) and, for a folder, creates the empty
-  // temporary folder. Throws Error when the parent folder does not exist or is not writable.
-  StagedOutput(std::string final_path, bool is_folder);
+  // temporary folder. Throws OutputPathError when `policy` refuses the path, Error when the parent
+  // folder does not exist or is not writable.
+  StagedOutput(std::string final_path, bool is_folder, OutputPolicy policy = {});
   // Removes the temporary unless commit() succeeded; never throws.
   ~StagedOutput();
   StagedOutput(const StagedOutput&) = delete;
@@ -25,14 +40,22 @@ class StagedOutput {
   const std::string& temporary_path() const { return temporary_path_; }
   bool committed() const { return committed_; }
 
-  // Flushes the temporary to disk and renames it to the final path, replacing what was there.
-  // Throws Error when the rename fails (the temporary is then still removed by the destructor).
+  // Throws OutputPathError when the policy refuses the final path as the file system is now (a
+  // folder on the way became a symlink out of the root). commit() checks first thing and again
+  // just before the rename; a writer that reopens its temporary by name checks before that too.
+  void check_policy() const;
+
+  // Flushes the temporary to disk and renames it to the final path (replacing what was there when
+  // the policy allows). Throws DiskFullError when the flush finds the disk full, OutputPathError
+  // when the policy refuses the path now, Error when the rename fails; the temporary is then still
+  // removed by the destructor.
   void commit();
 
  private:
   std::string final_path_;
   std::string temporary_path_;
   bool is_folder_;
+  OutputPolicy policy_;
   bool committed_ = false;
 };
 

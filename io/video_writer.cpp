@@ -29,6 +29,7 @@ bool is_nvenc(OutputFormat format) {
 struct VideoWriter::State {
   std::string path;
   VideoWriterOptions options;
+  OutputPolicy policy;
   std::unique_ptr<StagedOutput> staging;
   AvOutputFormatPtr muxer;
   AvCodecContextPtr encoder;
@@ -57,7 +58,7 @@ void VideoWriter::State::open() {
     throw ConfigError(std::string("this FFmpeg build has no ") + info.encoder +
                       " encoder, which output format " + info.name + " needs");
   }
-  staging = std::make_unique<StagedOutput>(path, info.is_folder);
+  staging = std::make_unique<StagedOutput>(path, info.is_folder, policy);
   const std::string url =
       info.is_folder ? staging->temporary_path() + "/frame_%05d.png" : staging->temporary_path();
 
@@ -132,7 +133,7 @@ void VideoWriter::State::encode(const AVFrame* frame) {
     av_packet_rescale_ts(packet.get(), encoder->time_base, stream->time_base);
     packet->stream_index = stream->index;
     check_av<Error>(av_interleaved_write_frame(muxer.get(), packet.get()),
-                    "cannot write to " + staging->temporary_path());
+                    "cannot write " + path + " (its temporary " + staging->temporary_path() + ")");
   }
 }
 
@@ -161,11 +162,13 @@ void VideoWriter::State::convert(const at::Tensor& frame) {
   }
 }
 
-VideoWriter::VideoWriter(const std::string& path, const VideoWriterOptions& options)
+VideoWriter::VideoWriter(const std::string& path, const VideoWriterOptions& options,
+                         const OutputPolicy& policy)
     : state_(std::make_unique<State>()) {
   options.validate();
   state_->path = path;
   state_->options = options;
+  state_->policy = policy;
   state_->open();
 }
 
@@ -193,11 +196,14 @@ void VideoWriter::finish() {
   MF_CHECK(!state.failed, Error, "the writer of " << state.path << " failed earlier");
   MF_CHECK_GT(state.frames_written, 0, Error, "finish() with no frames written to " << state.path);
   state.failed = true;
+  // The MP4/MOV trailer reopens the temporary by name (to move the index to the front).
+  state.staging->check_policy();
   state.encode(nullptr);
   check_av<Error>(av_write_trailer(state.muxer.get()), "cannot finish " + state.path);
   // Close before the rename, and look at close's result: a full disk or NFS error shows here.
   if (!(state.muxer->oformat->flags & AVFMT_NOFILE)) {
-    check_av<Error>(avio_closep(&state.muxer->pb), "cannot close " + state.temporary_path());
+    check_av<Error>(avio_closep(&state.muxer->pb),
+                    "cannot finish " + state.path + " (closing " + state.temporary_path() + ")");
   }
   state.muxer.reset();
   state.staging->commit();

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "io/staged_output.h"
 #include "io/video_writer_options.h"
 
 namespace motionfarm::io {
@@ -29,8 +30,11 @@ class VideoWriter {
   // `path` is the final file (for OutputFormat::PngSequence, the final folder; frames are named
   // frame_00000.png, ... from 0). Validates the options, opens the encoder and the temporary
   // output. Throws ConfigError for invalid options or an encoder this FFmpeg build or machine
-  // lacks (NVENC without an NVIDIA GPU), Error when the output cannot be created.
-  VideoWriter(const std::string& path, const VideoWriterOptions& options);
+  // lacks (NVENC without an NVIDIA GPU), OutputPathError when `policy` refuses `path`
+  // (io/staged_output.h; checked again by finish()), Error when the output cannot be created.
+  // DiskFullError from here, write_frames() or finish() names the clip and says the disk is full.
+  VideoWriter(const std::string& path, const VideoWriterOptions& options,
+              const OutputPolicy& policy = {});
   ~VideoWriter();
   VideoWriter(const VideoWriter&) = delete;
   VideoWriter& operator=(const VideoWriter&) = delete;

@@ -70,6 +70,10 @@ WanDiTConfig infer_dit_config(const ShapeMap& native) {
     config.model_type = "flf2v";
   } else if (has_prefix(native, "img_emb.")) {
     config.model_type = "i2v";
+  } else if (config.in_dim > config.out_dim) {
+    // y concatenated to x without the CLIP branch: Wan2.2's i2v (A14B).
+    config.model_type = "i2v";
+    config.clip_image_branch = false;
   } else {
     config.model_type = config.in_dim == 48 ? "ti2v" : "t2v";
   }
@@ -80,7 +84,8 @@ WanDiTConfig infer_dit_config(const ShapeMap& native) {
 bool same_architecture(const WanDiTConfig& a, const WanDiTConfig& b) {
   return a.model_type == b.model_type && a.dim == b.dim && a.ffn_dim == b.ffn_dim &&
          a.num_layers == b.num_layers && a.in_dim == b.in_dim && a.out_dim == b.out_dim &&
-         a.text_dim == b.text_dim && a.patch_size == b.patch_size;
+         a.text_dim == b.text_dim && a.patch_size == b.patch_size &&
+         a.has_image_branch() == b.has_image_branch();
 }
 
 std::vector<std::string> spec_problems(const WanDiTConfig& config, const ShapeMap& native,

@@ -43,6 +43,16 @@ std::vector<std::string> module_candidates() {
   return candidates;
 }
 
+// dlopen flags for the module. DEEPBIND keeps the module and libsentencepiece on their own
+// protobuf rather than LibTorch's; AddressSanitizer's runtime refuses DEEPBIND (it would bypass
+// its interceptors), so a sanitizer build (scripts/sanitize), detected by its runtime's entry
+// point, loads the module without it; the tokenizer tests under the sanitizers check that this
+// load still tokenizes exactly as the reference does.
+int module_open_flags() {
+  const bool asan_runtime = dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;
+  return RTLD_NOW | RTLD_LOCAL | (asan_runtime ? 0 : RTLD_DEEPBIND);
+}
+
 template <class Function>
 void resolve(void* library, const char* name, Function& function) {
   function = reinterpret_cast<Function>(dlsym(library, name));
@@ -64,8 +74,7 @@ const ModuleApi& module_api() {
         looked_at += "\n  " + candidate + " (missing)";
         continue;
       }
-      // DEEPBIND: the module and libsentencepiece use their own protobuf, not LibTorch's.
-      library = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      library = dlopen(candidate.c_str(), module_open_flags());
       if (library != nullptr) break;
       looked_at += "\n  " + candidate + " (" + dlerror() + ")";
     }

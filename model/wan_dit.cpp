@@ -70,7 +70,7 @@ DiTPrepared WanDiT::prepare(const DiTInputs& inputs) const {
 
 at::Tensor WanDiT::embed_patches(const DiTInputs& inputs, TokenGrid& grid) const {
   at::Tensor x = inputs.x;
-  if (config_.has_image_branch()) {
+  if (config_.takes_conditioning_latent()) {
     MF_CHECK(inputs.y.has_value(), ModelError,
              config_.model_type << " needs y (the conditioning latent)");
   }

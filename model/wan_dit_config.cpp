@@ -39,6 +39,7 @@ const std::map<std::string, FieldReader>& field_readers() {
       {"qk_norm", field(&WanDiTConfig::qk_norm, "qk_norm")},
       {"cross_attn_norm", field(&WanDiTConfig::cross_attn_norm, "cross_attn_norm")},
       {"eps", field(&WanDiTConfig::eps, "eps")},
+      {"clip_image_branch", field(&WanDiTConfig::clip_image_branch, "clip_image_branch")},
       {"family", field(&WanDiTConfig::family, "family")},
       {"description", field(&WanDiTConfig::description, "description")},
       {"patch_size",
@@ -54,6 +55,9 @@ const std::map<std::string, FieldReader>& field_readers() {
       // Keys of the reference's constructor / golden JSON that carry no architecture here.
       {"module", [](WanDiTConfig&, const std::string&, const YAML::Node&) {}},
       {"seq_len", [](WanDiTConfig&, const std::string&, const YAML::Node&) {}},
+      // A preset's sampling defaults and experts, read by model/preset_sampling.h.
+      {"sampling", [](WanDiTConfig&, const std::string&, const YAML::Node&) {}},
+      {"experts", [](WanDiTConfig&, const std::string&, const YAML::Node&) {}},
       {"window_size",
        [](WanDiTConfig&, const std::string& source, const YAML::Node& value) {
          // Every released Wan model uses global attention; a local window is not implemented.
@@ -71,7 +75,13 @@ const std::map<std::string, FieldReader>& field_readers() {
 
 }  // namespace
 
-bool WanDiTConfig::has_image_branch() const { return model_type == "i2v" || model_type == "flf2v"; }
+bool WanDiTConfig::takes_conditioning_latent() const {
+  return model_type == "i2v" || model_type == "flf2v";
+}
+
+bool WanDiTConfig::has_image_branch() const {
+  return takes_conditioning_latent() && clip_image_branch;
+}
 
 void WanDiTConfig::validate() const {
   MF_CHECK(
@@ -96,7 +106,9 @@ void WanDiTConfig::validate() const {
   MF_CHECK_GT(out_dim, 0, ConfigError, "out_dim must be positive");
   MF_CHECK_GT(num_layers, 0, ConfigError, "num_layers must be positive");
   MF_CHECK(eps > 0.0 && eps < 1.0, ConfigError, "eps " << eps << " must be in (0, 1)");
-  if (has_image_branch()) {
+  MF_CHECK(model_type != "flf2v" || clip_image_branch, ConfigError,
+           "flf2v needs the CLIP image branch (its image position table); drop clip_image_branch");
+  if (takes_conditioning_latent()) {
     // y (the conditioning latent: mask + encoded first frame) is concatenated to x on channels.
     MF_CHECK_GT(in_dim, out_dim, ConfigError,
                 model_type << " concatenates y to x, so in_dim must exceed out_dim");

@@ -3,8 +3,9 @@
 //
 // Field names and defaults are the reference constructor's arguments, so a config written for the
 // Python reference reads unchanged. `model_type` picks the layout: t2v and ti2v (Wan2.2's name for
-// the t2v layout with 48 latent channels) have no image branch; i2v and flf2v add the CLIP image
-// embedding, image cross-attention and the conditioning latent `y` concatenated to `x`.
+// the t2v layout with 48 latent channels) have no image branch; i2v and flf2v take the conditioning
+// latent `y` concatenated to `x` and, in Wan2.1, the CLIP image embedding and image
+// cross-attention. Wan2.2's i2v (A14B) keeps `y` but has no CLIP branch (clip_image_branch false).
 #pragma once
 
 #include <array>
@@ -39,6 +40,10 @@ struct WanDiTConfig {
   bool qk_norm = true;          // RMSNorm on q and k (over the full width, before the head split)
   bool cross_attn_norm = true;  // affine LayerNorm (norm3) before cross-attention
   double eps = 1e-6;
+  // i2v/flf2v: whether the model has the CLIP image branch (img_emb, k_img/v_img/norm_k_img in
+  // every cross-attention). Wan2.1's do; Wan2.2's i2v does not (the image reaches it only through
+  // `y`). Not in the reference's constructor: a preset key. Ignored for t2v/ti2v.
+  bool clip_image_branch = true;
 
   // Not architecture: where the config came from, for messages and `motionfarm model list`.
   std::string family;  // "wan2.1", "wan2.2"
@@ -48,7 +53,9 @@ struct WanDiTConfig {
   void validate() const;
 
   int64_t head_dim() const { return dim / num_heads; }
-  // i2v and flf2v: CLIP image tokens, image cross-attention and the `y` conditioning input.
+  // i2v and flf2v: the conditioning latent `y` (mask + encoded image) concatenated to `x`.
+  bool takes_conditioning_latent() const;
+  // The CLIP image branch: image tokens and image cross-attention (Wan2.1 i2v and flf2v).
   bool has_image_branch() const;
   // flf2v: the image branch adds a learnt position table over two images' CLIP tokens.
   bool has_image_position_table() const { return model_type == "flf2v"; }
@@ -58,7 +65,8 @@ struct WanDiTConfig {
 
 // Reads a config from a YAML/JSON mapping. Unknown keys are errors (a misspelt key would otherwise
 // silently keep a default); `module`, `seq_len` and `window_size` (only [-1, -1], global attention)
-// are accepted and ignored so the golden cases' JSON reads as is. `source` names the file in
+// are accepted and ignored so the golden cases' JSON reads as is, and so are a preset's `sampling`
+// and `experts` (model/preset_sampling.h reads them). `source` names the file in
 // messages, which carry line:column. The result is validated.
 WanDiTConfig wan_dit_config_from_node(const YAML::Node& node, const std::string& source);
 

@@ -33,13 +33,18 @@ json to_json(const FarmTask& task) {
     segments.push_back({s.frames, s.context_frames, s.new_frames});
   }
   json deliverables = json::array();
-  for (const Deliverable& d : a.deliverables) deliverables.push_back({d.format, d.path});
+  for (const Deliverable& d : a.deliverables) {
+    deliverables.push_back({d.format, d.path, d.root, d.replace});
+  }
   return {{"task", task.task},
           {"name", task.name},
           {"kind", task.kind == FarmTaskKind::kSegment ? "segment" : "assembly"},
           {"segment", task.segment_index},
           {"attempt", task.attempt},
           {"latent_folder", task.latent_folder},
+          {"expert", task.expert},
+          {"begin_step", task.begin_step},
+          {"stop_before_step", task.stop_before_step},
           {"fail_on_purpose", task.fail_on_purpose},
           {"asset",
            {{"id", a.id},
@@ -53,7 +58,7 @@ json to_json(const FarmTask& task) {
             {"sampler", a.sampler},
             {"steps", a.steps},
             {"shift", a.shift},
-            {"guidance", a.guidance},
+            {"guidance", a.guidance ? nlohmann::json(*a.guidance) : nlohmann::json()},
             {"anchor", a.anchor},
             {"renoise", a.renoise},
             {"color_match", a.color_match},
@@ -70,6 +75,9 @@ FarmTask task_from_json(const json& j) {
   task.segment_index = j.at("segment").get<int64_t>();
   task.attempt = j.at("attempt").get<int>();
   task.latent_folder = j.at("latent_folder").get<std::string>();
+  task.expert = j.at("expert").get<int64_t>();
+  task.begin_step = j.at("begin_step").get<int64_t>();
+  task.stop_before_step = j.at("stop_before_step").get<int64_t>();
   task.fail_on_purpose = j.at("fail_on_purpose").get<bool>();
   const json& a = j.at("asset");
   AssetRender& asset = task.asset;
@@ -84,7 +92,11 @@ FarmTask task_from_json(const json& j) {
   asset.sampler = a.at("sampler").get<std::string>();
   asset.steps = a.at("steps").get<int64_t>();
   asset.shift = a.at("shift").get<double>();
-  asset.guidance = a.at("guidance").get<double>();
+  if (a.at("guidance").is_null()) {
+    asset.guidance.reset();
+  } else {
+    asset.guidance = a.at("guidance").get<double>();
+  }
   asset.anchor = a.at("anchor").get<bool>();
   asset.renoise = a.at("renoise").get<double>();
   asset.color_match = a.at("color_match").get<bool>();
@@ -93,7 +105,8 @@ FarmTask task_from_json(const json& j) {
         {s.at(0).get<int64_t>(), s.at(1).get<int64_t>(), s.at(2).get<int64_t>()});
   }
   for (const json& d : a.at("deliverables")) {
-    asset.deliverables.push_back({d.at(0).get<std::string>(), d.at(1).get<std::string>()});
+    asset.deliverables.push_back({d.at(0).get<std::string>(), d.at(1).get<std::string>(),
+                                  d.at(2).get<std::string>(), d.at(3).get<bool>()});
   }
   return task;
 }
@@ -159,7 +172,10 @@ std::string encode(const TaskReport& r) {
               {"seconds", r.seconds},
               {"forward_seconds", r.forward_seconds},
               {"step", r.step},
-              {"steps", r.steps}}
+              {"steps", r.steps},
+              {"expert_loaded", r.expert_loaded},
+              {"expert_load_seconds", r.expert_load_seconds},
+              {"resident_expert", r.resident_expert}}
       .dump();
 }
 
@@ -183,6 +199,9 @@ TaskReport decode_report(const std::string& text) {
     r.forward_seconds = j.at("forward_seconds").get<double>();
     r.step = j.at("step").get<int64_t>();
     r.steps = j.at("steps").get<int64_t>();
+    r.expert_loaded = j.at("expert_loaded").get<int64_t>();
+    r.expert_load_seconds = j.at("expert_load_seconds").get<double>();
+    r.resident_expert = j.at("resident_expert").get<int64_t>();
     return r;
   });
 }

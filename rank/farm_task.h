@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct SegmentWork {
 struct Deliverable {
   std::string format;  // io/output_format.h name: "mp4", "png", ...
   std::string path;    // absolute final path
+  std::string root{};  // the output root `path` must stay inside when written ("": unchecked)
+  // Whether a file already at `path` may be replaced: output.overwrite, or the job's own file
+  // (the coordinator decides when it assigns the assembly; docs/farm.md).
+  bool replace = false;
 };
 
 // Everything about one asset that changes what its pixels are, and where they go.
@@ -37,7 +42,8 @@ struct AssetRender {
   std::string sampler = "unipc";
   int64_t steps = 40;
   double shift = 5.0;
-  double guidance = 5.0;
+  // Unset: each expert's own scale from the preset (RenderRequest::guidance).
+  std::optional<double> guidance = 5.0;
   bool anchor = true;  // segments after the first keep the original image's CLIP features
   double renoise = 0.0;
   bool color_match = false;
@@ -54,6 +60,13 @@ struct FarmTask {
   int64_t segment_index = -1;  // -1 for assembly
   int attempt = 1;             // 1-based, counting failed attempts of this task in this run
   std::string latent_folder;   // where segment_<k>.safetensors files live (state folder)
+  // Presets with experts: the expert this task samples with (-1: the preset's only DiT), and its
+  // phase of the segment's steps: it resumes at `begin_step` from the state an earlier phase
+  // parked in the latent store, and stops before `stop_before_step` (-1: runs to the end and
+  // writes the segment's final latents), parking its own state there for the next phase.
+  int64_t expert = -1;
+  int64_t begin_step = 0;
+  int64_t stop_before_step = -1;
   // Test hook (docs/farm.md): the coordinator sets it when MOTIONFARM_TEST_FAIL_FIRST_ATTEMPT
   // names the asset and this is the first attempt of its first task; the group then fails the
   // task on purpose.
@@ -89,6 +102,11 @@ struct TaskReport {
   double forward_seconds = 0.0;  // of which in the DiT forward
   int64_t step = 0;              // kProgress: steps done
   int64_t steps = 0;
+  // Presets with experts: the expert the group loaded for this task (-1: it already held the
+  // task's expert, or the task needs none) and how long that took; the expert it holds now.
+  int64_t expert_loaded = -1;
+  double expert_load_seconds = 0.0;
+  int64_t resident_expert = -1;
 };
 
 // Coordinator -> leader: a task, or stop (no more work, or the job is stopping).

@@ -1,7 +1,8 @@
 #include "rank/farm_worker.h"
 
 #include <chrono>
-#include <new>
+#include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,10 +12,11 @@
 #include "rank/farm_channel.h"
 #include "rank/farm_task.h"
 #include "rank/file_checksum.h"
-#include "rank/finite_check.h"
+#include "rank/group_denoiser.h"
 #include "rank/latent_checkpoint.h"
 #include "rank/segment_renderer.h"
 #include "rank/stop_request.h"
+#include "rank/task_error.h"
 
 namespace motionfarm::rank {
 namespace {
@@ -53,18 +55,6 @@ struct StopAtStep {
   int64_t steps_done = 0;
 };
 
-const char* error_type(const std::exception& error) {
-  if (dynamic_cast<const NonFiniteError*>(&error)) return "non-finite";
-  if (dynamic_cast<const InputError*>(&error)) return "input";
-  if (dynamic_cast<const ConfigError*>(&error)) return "config";
-  if (dynamic_cast<const ModelError*>(&error)) return "model";
-  if (dynamic_cast<const CheckpointError*>(&error)) return "checkpoint";
-  if (dynamic_cast<const std::bad_alloc*>(&error)) return "out-of-memory";
-  const std::string what = error.what();
-  if (what.find("out of memory") != std::string::npos) return "out-of-memory";
-  return "internal";
-}
-
 class GroupWorker {
  public:
   explicit GroupWorker(const FarmWorkerOptions& options)
@@ -72,10 +62,18 @@ class GroupWorker {
         topology_(*options.topology),
         leader_(topology_.is_group_leader()),
         group_size_(topology_.group().size()),
-        timed_(*options.denoiser),
-        renderer_(*options.bundle, timed_) {
+        bundle_(*options.bundle) {
     MF_CHECK(!leader_ || (options.farm && options.farm->valid()), Error,
              "a group leader needs the farm communicator");
+    if (bundle_.preset().has_experts()) {
+      // No expert yet: the first segment task loads its own. Assemblies need none.
+      renderer_ = std::make_unique<SegmentRenderer>(
+          bundle_, ExpertDenoisers(static_cast<size_t>(bundle_.preset().dit_count()), nullptr));
+    } else {
+      MF_CHECK(options.denoiser, Error, "a preset without experts needs the group's denoiser");
+      timed_ = std::make_unique<TimedDenoiser>(*options.denoiser);
+      renderer_ = std::make_unique<SegmentRenderer>(bundle_, *timed_);
+    }
   }
 
   void run() {
@@ -124,6 +122,54 @@ class GroupWorker {
     return stop != 0;
   }
 
+  // Makes `expert` the DiT the group holds: drops the renderer and denoiser that borrow the old
+  // one, releases it, loads the new one and builds them again over it (a group holds one expert
+  // at a time, so an A14B expert's weights fit next to the activations). Collective over the
+  // group: every rank calls it for the same task, so they swap together, agree on whether the
+  // load worked before the GroupDenoiser duplicates the group's communicators, and fail the task
+  // together when it did not.
+  void hold_expert(int64_t expert, TaskReport& report) {
+    if (expert == resident_) return;
+    const double start = now_seconds();
+    renderer_.reset();
+    timed_.reset();
+    expert_denoiser_.reset();
+    if (resident_ >= 0) bundle_.release_expert(resident_);
+    resident_ = -1;
+    std::exception_ptr failure;
+    try {
+      bundle_.load_expert(expert);
+    } catch (const std::exception&) {
+      failure = std::current_exception();
+    }
+    int ok = failure ? 0 : 1;
+    if (group_size_ > 1) {
+      parallel::check_mpi(
+          MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, topology_.group().get()),
+          "MPI_Allreduce (expert load)");
+    }
+    ExpertDenoisers denoisers(static_cast<size_t>(bundle_.preset().dit_count()), nullptr);
+    if (ok) {
+      expert_denoiser_ = std::make_unique<GroupDenoiser>(bundle_.dit(expert), topology_);
+      timed_ = std::make_unique<TimedDenoiser>(*expert_denoiser_);
+      denoisers[static_cast<size_t>(expert)] = timed_.get();
+      resident_ = expert;
+      report.expert_loaded = expert;
+      report.expert_load_seconds = now_seconds() - start;
+      MF_LOG(Info, "worker") << "group " << topology_.group_index() << " loaded expert "
+                             << bundle_.preset().dit_name(expert) << " in "
+                             << report.expert_load_seconds << " s";
+    } else {
+      bundle_.release_expert(expert);
+    }
+    renderer_ = std::make_unique<SegmentRenderer>(bundle_, std::move(denoisers));
+    if (failure) std::rethrow_exception(failure);
+    MF_CHECK(ok, ModelError,
+             "another rank of group " << topology_.group_index() << " could not load expert "
+                                      << bundle_.preset().dit_name(expert)
+                                      << " (its log says why)");
+  }
+
   void group_barrier() {
     if (group_size_ > 1) {
       parallel::check_mpi(MPI_Barrier(topology_.group().get()), "MPI_Barrier (latent store)");
@@ -137,25 +183,26 @@ class GroupWorker {
     const io::LatentStoreIdentity identity =
         latent_store_identity(task.asset, options_.bundle->preset().name);
     std::optional<io::LatentStore> store;
-    std::string failure;  // the leader's, when it could not open or repair the store
+    std::exception_ptr failure;  // the leader's, when it could not open or repair the store
     if (leader_) {
       try {
         store.emplace(leader_store(task, path, identity));
-      } catch (const std::exception& error) {
-        failure = error.what();
+      } catch (const std::exception&) {
+        failure = std::current_exception();
       }
     }
     // The group agrees on the leader's outcome, so a leader that failed (disk full, say) never
     // leaves its members waiting in a collective it will not join.
-    int ok = failure.empty() ? 1 : 0;
+    int ok = failure ? 0 : 1;
     if (group_size_ > 1) {
       parallel::check_mpi(MPI_Bcast(&ok, 1, MPI_INT, 0, topology_.group().get()),
                           "MPI_Bcast (latent store)");
     }
     if (!ok) {
-      throw CheckpointError(leader_ ? failure
-                                    : "the group leader could not open the latent store " + path +
-                                          " (its log says why)");
+      // The leader reports its own error, type included (a full disk is not a bad checkpoint).
+      if (failure) std::rethrow_exception(failure);
+      throw CheckpointError("the group leader could not open the latent store " + path +
+                            " (its log says why)");
     }
     if (!leader_) store.emplace(io::LatentStore::open(path, identity));
     return std::move(*store);
@@ -209,18 +256,52 @@ class GroupWorker {
     if (k > 0) start.previous_latents = store.read_segment(k - 1);
     if (k > 0 && task.asset.color_match) start.anchor_latents = store.read_segment(0);
     if (auto state = store.read_state(k)) start.resume = from_stored_state(*state);
-    report.resumed_at_step = start.resume ? start.resume->sampler.step_index : 0;
+    const int64_t resumed = start.resume ? start.resume->sampler.step_index : 0;
+    // An expert phase that parks the asset (the high-noise phase): its state at the switch.
+    const bool parks = task.stop_before_step >= 0;
+    if (parks && resumed >= task.stop_before_step) {
+      MF_LOG(Info, "worker") << task.name << ": its state at step " << resumed + 1
+                             << " is already parked in " << store.path()
+                             << " (an earlier run finished this phase), kept";
+      if (leader_) {
+        report.latent_path = store.path();
+        report.latent_checksum = store.meta().identity.model_config_hash;
+      }
+      return;
+    }
+    // A later phase starts where the earlier one parked the asset; every rank reads the same
+    // store, so all of them throw here or none.
+    MF_CHECK(resumed >= task.begin_step, CheckpointError,
+             task.name << " starts at step " << task.begin_step + 1
+                       << " from the state the segment's previous expert phase parked in "
+                       << store.path() << ", which holds "
+                       << (start.resume ? "the state at step " + std::to_string(resumed + 1)
+                                        : std::string("none"))
+                       << ": rerun the job, which redoes that phase");
+    // Resuming a phase where the previous one parked it is the plan, not a resume to report.
+    report.resumed_at_step = resumed > task.begin_step ? resumed : 0;
     group_barrier();  // every rank has read before the leader writes a state
     std::optional<StateCheckpointer> checkpointer;
-    if (leader_) checkpointer.emplace(store, k, task.asset.steps, options_.checkpoint_every);
-    const at::Tensor latent =
-        renderer_.render_segment(task, start, [&](int64_t step, const SamplingCheckpoint& after) {
-          const bool stop = step_boundary(task, step);
-          if (checkpointer) checkpointer->after_step(step, after, stop);
-          if (stop) throw StopAtStep{step + 1};
-        });
     if (leader_) {
-      store.write_segment(k, latent);
+      checkpointer.emplace(store, k, parks ? task.stop_before_step : task.asset.steps,
+                           options_.checkpoint_every);
+    }
+    const StepObserver observer = [&](int64_t step, const SamplingCheckpoint& after) {
+      const bool stop = step_boundary(task, step);
+      if (checkpointer) checkpointer->after_step(step, after, stop);
+      if (stop) throw StopAtStep{step + 1};
+    };
+    if (parks) {
+      // Unlike the insurance states, this one is the phase's output: failing to write it fails
+      // the task.
+      const SamplingCheckpoint parked =
+          renderer_->render_phase(task, start, task.stop_before_step, observer);
+      if (leader_) store.write_state(k, to_stored_state(parked));
+    } else {
+      const at::Tensor latent = renderer_->render_segment(task, start, observer);
+      if (leader_) store.write_segment(k, latent);
+    }
+    if (leader_) {
       report.latent_path = store.path();
       report.latent_checksum = store.meta().identity.model_config_hash;
     }
@@ -232,20 +313,21 @@ class GroupWorker {
     report.task = task.task;
     report.attempt = task.attempt;
     const double start = now_seconds();
-    timed_.take_seconds();
+    if (timed_) timed_->take_seconds();
     MF_LOG(Info, "worker") << "task " << task.name << " attempt " << task.attempt << " starts";
     try {
       MF_CHECK(!task.fail_on_purpose, Error,
                "failed on purpose (test hook MOTIONFARM_TEST_FAIL_FIRST_ATTEMPT names asset '"
                    << task.asset.id << "')");
       if (task.kind == FarmTaskKind::kSegment) {
+        if (task.expert >= 0) hold_expert(task.expert, report);
         render_segment(task, report);
       } else if (leader_) {
         // Decoding and encoding are the leader's alone; members wait for the next task.
         const io::LatentStore store = io::LatentStore::open(
             latent_store_path(task.latent_folder),
             latent_store_identity(task.asset, options_.bundle->preset().name));
-        report.outputs = renderer_.assemble(task, store);
+        report.outputs = renderer_->assemble(task, store);
       }
       report.kind = ReportKind::kDone;
     } catch (const StopAtStep& stop) {
@@ -256,11 +338,12 @@ class GroupWorker {
       throw;  // the group or the interconnect is broken: the job ends through main
     } catch (const std::exception& error) {
       report.kind = ReportKind::kFailed;
-      report.error = error.what();
-      report.error_type = error_type(error);
+      report.error = task_error_message(error);
+      report.error_type = task_error_type(error);
     }
     report.seconds = now_seconds() - start;
-    report.forward_seconds = timed_.take_seconds();
+    report.forward_seconds = timed_ ? timed_->take_seconds() : 0.0;
+    report.resident_expert = resident_;
     MF_LOG(Info, "worker") << "task " << task.name << " attempt " << task.attempt << " "
                            << to_string(report.kind) << " in " << report.seconds << " s"
                            << (report.error.empty() ? "" : ": " + report.error);
@@ -271,15 +354,20 @@ class GroupWorker {
   const parallel::Topology& topology_;
   const bool leader_;
   const int group_size_;
-  TimedDenoiser timed_;
-  SegmentRenderer renderer_;
+  ModelBundle& bundle_;
+  // Presets with experts: the expert the group holds (-1: none) and the denoiser over its DiT.
+  int64_t resident_ = -1;
+  std::unique_ptr<GroupDenoiser> expert_denoiser_;
+  // Declared after what they borrow, so they go first.
+  std::unique_ptr<TimedDenoiser> timed_;
+  std::unique_ptr<SegmentRenderer> renderer_;
 };
 
 }  // namespace
 
 void run_farm_worker(const FarmWorkerOptions& options) {
-  MF_CHECK(options.topology && options.bundle && options.denoiser, Error,
-           "run_farm_worker needs a topology, a bundle and a denoiser");
+  MF_CHECK(options.topology && options.bundle, Error,
+           "run_farm_worker needs a topology and a bundle");
   GroupWorker worker(options);
   worker.run();
 }

@@ -17,8 +17,11 @@ struct FarmWorkerOptions {
   const parallel::Topology* topology = nullptr;  // borrowed
   // The farm communicator (leaders only; the coordinator is its rank 0). Invalid on members.
   const parallel::MpiComm* farm = nullptr;
-  ModelBundle* bundle = nullptr;              // borrowed
-  const DenoiserBackend* denoiser = nullptr;  // the group's (GroupDenoiser)
+  ModelBundle* bundle = nullptr;  // borrowed
+  // The group's (GroupDenoiser) for a preset without experts; null for a preset with experts,
+  // whose bundle is loaded with ExpertResidency::kOnDemand: the worker then loads the expert each
+  // segment task needs (one at a time) and builds the group's denoiser over it.
+  const DenoiserBackend* denoiser = nullptr;
   // Write a segment's sampling state every this many steps; 0: chosen from measured times so the
   // writes cost at most 1% of sampling (rank/latent_checkpoint.h). A stop always writes one.
   int64_t checkpoint_every = 0;

@@ -2,8 +2,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <utility>
+
+#include "core/check.h"
 
 #include "io/safetensors_writer.h"
+#include "model/release_dit_config.h"
 #include "model/seeded_noise.h"
 #include "model/wan_vae.h"
 
@@ -29,6 +34,65 @@ void write_part(const std::string& part, const std::vector<model::ParameterSpec>
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   writer.write(path);
+}
+
+// Shards io::write_sharded_safetensors makes of tensors of `bytes` under `limit` (its greedy
+// fill, in order).
+int64_t greedy_shards(const std::vector<uint64_t>& bytes, uint64_t limit) {
+  int64_t shards = 0;
+  uint64_t filled = 0;
+  for (const uint64_t size : bytes) {
+    if (shards == 0 || (filled > 0 && filled + size > limit)) {
+      ++shards;
+      filled = 0;
+    }
+    filled += size;
+  }
+  return shards;
+}
+
+// The smallest shard limit under which the greedy fill makes at most `shards` shards: about
+// equal shards, and exactly `shards` of them unless single tensors are too large.
+uint64_t shard_limit(const std::vector<uint64_t>& bytes, int64_t shards) {
+  uint64_t low = 1;
+  uint64_t high = 0;
+  for (const uint64_t size : bytes) high += size;
+  while (low < high) {
+    const uint64_t middle = low + (high - low) / 2;
+    if (greedy_shards(bytes, middle) <= shards) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  return high;
+}
+
+// The DiT `part` at `path`: one file, or (for an .index.json path) the release's shards, index
+// and config.json.
+void write_dit(const std::string& part, const model::WanDiTConfig& config, const std::string& path,
+               const GeneratedWeightsOptions& options) {
+  const std::vector<model::ParameterSpec> specs = model::wan_dit_parameter_specs(config);
+  const std::string index_suffix = ".safetensors.index.json";
+  if (!ends_with(path, index_suffix)) {
+    write_part(part, specs, path, options);
+    return;
+  }
+  MF_CHECK_GT(options.dit_shards, 0, Error, "dit_shards must be positive");
+  const std::filesystem::path index(path);
+  const std::string file_name = index.filename().string();
+  const std::string stem = file_name.substr(0, file_name.size() - index_suffix.size());
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  std::vector<uint64_t> bytes;
+  for (const model::ParameterSpec& spec : specs) {
+    tensors.emplace_back(spec.name, generated_tensor(part, spec, options.seed));
+    bytes.push_back(static_cast<uint64_t>(spec.numel()) * sizeof(float));
+  }
+  io::write_sharded_safetensors(index.parent_path().string(), stem, tensors,
+                                shard_limit(bytes, options.dit_shards), options.metadata);
+  std::ofstream json((index.parent_path() / "config.json").string());
+  json << model::release_dit_config_json(config);
+  MF_CHECK(json.good(), Error, "cannot write " << (index.parent_path() / "config.json").string());
 }
 
 }  // namespace
@@ -111,7 +175,10 @@ at::Tensor generated_tensor(const std::string& part, const model::ParameterSpec&
 
 void write_generated_weights(const ModelPreset& preset, const ModelFiles& files,
                              const GeneratedWeightsOptions& options) {
-  write_part("dit", model::wan_dit_parameter_specs(preset.dit), files.dit, options);
+  for (int64_t i = 0; i < preset.dit_count(); ++i) {
+    const std::string part = preset.has_experts() ? "dit/" + preset.dit_name(i) : "dit";
+    write_dit(part, preset.dit, files.dit_file(preset, i), options);
+  }
   write_part("vae", model::wan_vae_parameter_specs(preset.vae), files.vae, options);
   write_part("text_encoder", umt5_parameter_specs(preset.text_encoder), files.text_encoder,
              options);
@@ -119,6 +186,22 @@ void write_generated_weights(const ModelPreset& preset, const ModelFiles& files,
     write_part("image_encoder", clip_vision_parameter_specs(*preset.image_encoder),
                files.image_encoder, options);
   }
+}
+
+ModelFiles write_generated_release(const ModelPreset& preset, const std::string& folder,
+                                   const GeneratedWeightsOptions& options) {
+  ModelFiles files = ModelFiles::in_folder(folder, preset);
+  const std::string index = "diffusion_pytorch_model.safetensors.index.json";
+  if (preset.has_experts()) {
+    for (size_t i = 0; i < preset.experts.size(); ++i) {
+      files.expert_dits[i] =
+          (std::filesystem::path(folder) / preset.experts[i].folder / index).string();
+    }
+  } else {
+    files.dit = (std::filesystem::path(folder) / index).string();
+  }
+  write_generated_weights(preset, files, options);
+  return files;
 }
 
 }  // namespace motionfarm::rank

@@ -36,12 +36,24 @@ at::Tensor generated_tensor(const std::string& part, const model::ParameterSpec&
 struct GeneratedWeightsOptions {
   uint64_t seed = 0;
   std::map<std::string, std::string> metadata;  // written into every file's __metadata__
+  // A DiT path ending in .safetensors.index.json is written as this many shards
+  // (`diffusion_pytorch_model-0000N-of-0000M.safetensors`, about equal in size) plus the index,
+  // with the release's config.json beside them: the layout of the public releases.
+  int64_t dit_shards = 2;
 };
 
-// Writes the DiT, VAE, text encoder and (with an image branch) image encoder files named by
+// Writes the DiT (one per expert for a preset with experts, each with its own values: part
+// "dit/<expert name>"), VAE, text encoder and (with a CLIP branch) image encoder files named by
 // `files`, creating their folders. The tokenizer is not written here. Throws Error when a file
 // cannot be written.
 void write_generated_weights(const ModelPreset& preset, const ModelFiles& files,
                              const GeneratedWeightsOptions& options);
+
+// Generated weights in `folder` laid out as the public release of `preset` (rank/model_files.h):
+// the DiT sharded with its index and config.json, at the top or in each expert's folder, and the
+// other parts under their release names (converted to .safetensors). Returns the files, as
+// ModelFiles::in_folder finds them afterwards. The tokenizer is not written here.
+ModelFiles write_generated_release(const ModelPreset& preset, const std::string& folder,
+                                   const GeneratedWeightsOptions& options);
 
 }  // namespace motionfarm::rank

@@ -1,5 +1,7 @@
 #include "rank/i2v_pipeline.h"
 
+#include <utility>
+
 #include "core/check.h"
 #include "core/log.h"
 #include "io/image_decoder.h"
@@ -41,13 +43,70 @@ io::VideoWriterOptions writer_options(const RenderRequest& request, const Prepar
 
 }  // namespace
 
+std::vector<double> guidance_per_dit(const ModelPreset& preset, std::optional<double> request) {
+  const double fallback = preset.sampling.guidance.value_or(kDefaultGuidance);
+  std::vector<double> scales;
+  for (int64_t i = 0; i < preset.dit_count(); ++i) {
+    const std::optional<double> own =
+        preset.has_experts() ? preset.experts[static_cast<size_t>(i)].guidance : std::nullopt;
+    scales.push_back(request.value_or(own.value_or(fallback)));
+  }
+  return scales;
+}
+
+SamplingOptions sampling_options(const RenderRequest& request) {
+  SamplingOptions options;
+  options.sampler = request.sampler;
+  options.schedule.num_steps = request.steps;
+  options.schedule.shift = request.shift;
+  return options;
+}
+
+std::vector<model::ExpertPhase> render_phases(const ModelPreset& preset,
+                                              const RenderRequest& request) {
+  return model::expert_phases(preset.experts,
+                              model::FlowSchedule(sampling_options(request).schedule));
+}
+
+model::VelocityFn render_velocity(const ModelPreset& preset, const ExpertDenoisers& denoisers,
+                                  const PreparedRender& prepared,
+                                  const std::vector<double>& guidance) {
+  MF_CHECK(static_cast<int64_t>(denoisers.size()) == preset.dit_count() &&
+               static_cast<int64_t>(guidance.size()) == preset.dit_count(),
+           ConfigError,
+           "preset '" << preset.name << "' has " << preset.dit_count() << " DiT(s); got "
+                      << denoisers.size() << " denoisers and " << guidance.size()
+                      << " guidance scales");
+  std::vector<model::VelocityFn> per_dit;
+  for (size_t i = 0; i < denoisers.size(); ++i) {
+    per_dit.push_back(denoisers[i] == nullptr
+                          ? model::VelocityFn()
+                          : conditioned_velocity(*denoisers[i], prepared.prompts,
+                                                 prepared.conditioning, prepared.latent,
+                                                 guidance[i]));
+  }
+  return model::route_to_experts(preset.experts, std::move(per_dit),
+                                 model::FlowScheduleConfig().num_train_timesteps);
+}
+
 I2VPipeline::I2VPipeline(ModelBundle& bundle, const DenoiserBackend& denoiser)
-    : bundle_(bundle), denoiser_(denoiser) {
-  const model::WanDiTConfig& ours = bundle.dit().config();
-  const model::WanDiTConfig& theirs = denoiser.config();
-  MF_CHECK(ours.model_type == theirs.model_type && ours.dim == theirs.dim &&
-               ours.num_layers == theirs.num_layers && ours.in_dim == theirs.in_dim,
-           ModelError, "the denoiser runs another DiT than the bundle's");
+    : I2VPipeline(bundle, ExpertDenoisers{&denoiser}) {}
+
+I2VPipeline::I2VPipeline(ModelBundle& bundle, ExpertDenoisers denoisers)
+    : bundle_(bundle), denoisers_(std::move(denoisers)) {
+  const ModelPreset& preset = bundle.preset();
+  MF_CHECK(static_cast<int64_t>(denoisers_.size()) == preset.dit_count(), ConfigError,
+           "preset '" << preset.name << "' has " << preset.dit_count()
+                      << " DiT(s) (one per expert): give one denoiser each, got "
+                      << denoisers_.size());
+  const model::WanDiTConfig& ours = preset.dit;
+  for (const DenoiserBackend* denoiser : denoisers_) {
+    if (denoiser == nullptr) continue;
+    const model::WanDiTConfig& theirs = denoiser->config();
+    MF_CHECK(ours.model_type == theirs.model_type && ours.dim == theirs.dim &&
+                 ours.num_layers == theirs.num_layers && ours.in_dim == theirs.in_dim,
+             ModelError, "the denoiser runs another DiT than the bundle's");
+  }
 }
 
 PreparedRender I2VPipeline::prepare(const RenderRequest& request, StageTimings& timings) {
@@ -86,13 +145,19 @@ PreparedRender I2VPipeline::prepare(const RenderRequest& request, StageTimings& 
 at::Tensor I2VPipeline::sample(const PreparedRender& prepared, const RenderRequest& request,
                                const StepObserver& observer,
                                const SamplingCheckpoint* resume) const {
-  const model::VelocityFn velocity = conditioned_velocity(
-      denoiser_, prepared.prompts, prepared.conditioning, prepared.latent, request.guidance);
-  SamplingOptions options;
-  options.sampler = request.sampler;
-  options.schedule.num_steps = request.steps;
-  options.schedule.shift = request.shift;
-  return sample_latents(velocity, prepared.noise, options, prepared.conditioning, observer, resume);
+  return sample_steps(prepared, request, -1, observer, resume).latent;
+}
+
+SamplingCheckpoint I2VPipeline::sample_steps(const PreparedRender& prepared,
+                                             const RenderRequest& request, int64_t stop_before_step,
+                                             const StepObserver& observer,
+                                             const SamplingCheckpoint* resume) const {
+  const ModelPreset& preset = bundle_.preset();
+  const model::VelocityFn velocity =
+      render_velocity(preset, denoisers_, prepared, guidance_per_dit(preset, request.guidance));
+  SamplingOptions options = sampling_options(request);
+  options.stop_before_step = stop_before_step;
+  return run_sampling(velocity, prepared.noise, options, prepared.conditioning, observer, resume);
 }
 
 RenderResult I2VPipeline::render(const RenderRequest& request, const StepObserver& observer) {
@@ -107,6 +172,15 @@ RenderResult I2VPipeline::render(const RenderRequest& request, const StepObserve
                            << "x" << prepared.size.height << ", latent " << prepared.latent.frames
                            << "x" << prepared.latent.height << "x" << prepared.latent.width << ", "
                            << request.steps << " steps";
+  if (bundle_.preset().has_experts()) {
+    const std::vector<double> guidance = guidance_per_dit(bundle_.preset(), request.guidance);
+    for (const model::ExpertPhase& phase : render_phases(bundle_.preset(), request)) {
+      MF_LOG(Info, "pipeline") << "expert " << bundle_.preset().dit_name(phase.expert) << ": steps "
+                               << phase.begin_step + 1 << "-" << phase.end_step << " ("
+                               << phase.steps() << "), guidance "
+                               << guidance[static_cast<size_t>(phase.expert)];
+    }
+  }
 
   // The output options are checked now (e.g. a size the encoder cannot take), before the
   // expensive sampling; the writer opens only after it, so a failed render leaves nothing behind.

@@ -90,6 +90,8 @@ ImageConditioning encode_image_conditioning(const ModelBundle& bundle,
       conditioning_mask(frames, preset.temporal_stride(), latent.height, latent.width, flf2v)
           .to(image_latent.device());
   conditioning.y = at::cat({mask.unsqueeze(0), image_latent}, 1);  // [1, 4 + z, T, h, w]
+  // Wan2.2 i2v: the image reaches the model through `y` alone; there is no image encoder.
+  if (conditioning.kind == ConditioningKind::kMaskAndLatent) return conditioning;
 
   const model::ClipVisionEncoder* clip = bundle.image_encoder();
   MF_CHECK(clip != nullptr, ModelError, "preset '" << preset.name << "' has no image encoder");

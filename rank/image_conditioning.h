@@ -5,6 +5,8 @@
 //   four mask channels per latent frame mark the pixel frames that were given; y = [mask, latent]
 //   is concatenated to the noisy latent inside the DiT (in_dim 36 = 16 + 4 + 16), and CLIP tokens
 //   of the image(s) enter the image cross-attention.
+//   Wan2.2 i2v (A14B, wan/image2video.py): the same `y` (mask + latent, in_dim 36), but no CLIP:
+//   the image reaches the model through `y` alone.
 //   Wan2.2 ti2v (wan/textimage2video.py): the first latent frame of the noisy latent is replaced
 //   by the encoded image, before the first step and after every step, and its tokens get
 //   timestep 0 while the others get the step's timestep.
@@ -43,13 +45,14 @@ at::Tensor conditioning_mask(int64_t frames, int64_t temporal_stride, int64_t la
 
 struct ImageConditioning {
   ConditioningKind kind = ConditioningKind::kClipAndLatent;
-  at::Tensor y;                   // i2v/flf2v: [1, 4 + z, T, h, w] float32 (mask channels first)
-  at::Tensor clip_fea;            // i2v: [1, tokens, 1280]; flf2v: [2, tokens, 1280] (first, last)
+  at::Tensor y;         // i2v/flf2v: [1, 4 + z, T, h, w] float32 (mask channels first)
+  at::Tensor clip_fea;  // Wan2.1 i2v: [1, tokens, 1280]; flf2v: [2, tokens, 1280] (first, last)
   at::Tensor first_frame_latent;  // ti2v: [1, z, 1, h, w] float32
 };
 
 // first_frame / last_frame: [3, H, W] in [-1, 1] at the render size (last_frame undefined unless
-// the preset is flf2v, where it is required). Runs the VAE encoder and, for i2v/flf2v, CLIP.
+// the preset is flf2v, where it is required). Runs the VAE encoder and, for presets with the CLIP
+// image branch (Wan2.1 i2v/flf2v), CLIP.
 ImageConditioning encode_image_conditioning(const ModelBundle& bundle,
                                             const at::Tensor& first_frame,
                                             const at::Tensor& last_frame, int64_t frames);

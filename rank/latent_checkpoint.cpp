@@ -34,11 +34,17 @@ io::LatentStoreIdentity latent_store_identity(const AssetRender& asset,
                                               const std::string& model_id) {
   // The deliverables (formats, paths) and the fps do not change latents, so they stay out:
   // adding a WebM to a finished job re-encodes without re-sampling.
-  nlohmann::json settings = {{"image", asset.image},       {"width", asset.width},
-                             {"height", asset.height},     {"sampler", asset.sampler},
-                             {"steps", asset.steps},       {"shift", asset.shift},
-                             {"guidance", asset.guidance}, {"anchor", asset.anchor},
-                             {"renoise", asset.renoise},   {"color_match", asset.color_match}};
+  nlohmann::json settings = {
+      {"image", asset.image},
+      {"width", asset.width},
+      {"height", asset.height},
+      {"sampler", asset.sampler},
+      {"steps", asset.steps},
+      {"shift", asset.shift},
+      {"guidance", asset.guidance ? nlohmann::json(*asset.guidance) : nlohmann::json("preset")},
+      {"anchor", asset.anchor},
+      {"renoise", asset.renoise},
+      {"color_match", asset.color_match}};
   nlohmann::json segments = nlohmann::json::array();
   for (const SegmentWork& segment : asset.segments) {
     segments.push_back({segment.frames, segment.context_frames, segment.new_frames});

@@ -28,6 +28,8 @@ const char* to_string(ConditioningKind kind) {
       return "flf2v (mask + first/last-frame latents + CLIP)";
     case ConditioningKind::kFirstFrameLatent:
       return "ti2v (clean first latent frame)";
+    case ConditioningKind::kMaskAndLatent:
+      return "i2v (mask + first-frame latent, no CLIP)";
   }
   return "unknown";
 }
@@ -35,7 +37,14 @@ const char* to_string(ConditioningKind kind) {
 ConditioningKind ModelPreset::conditioning() const {
   if (dit.model_type == "flf2v") return ConditioningKind::kFirstLastFrame;
   if (dit.model_type == "ti2v") return ConditioningKind::kFirstFrameLatent;
-  return ConditioningKind::kClipAndLatent;
+  return dit.has_image_branch() ? ConditioningKind::kClipAndLatent
+                                : ConditioningKind::kMaskAndLatent;
+}
+
+std::string ModelPreset::dit_name(int64_t index) const {
+  MF_CHECK(index >= 0 && index < dit_count(), ConfigError,
+           "preset '" << name << "' has no DiT " << index << " (it has " << dit_count() << ")");
+  return has_experts() ? experts[static_cast<size_t>(index)].name : "dit";
 }
 
 int64_t ModelPreset::spatial_stride() const { return vae.spatial_factor() * dit.patch_size[1]; }
@@ -53,10 +62,17 @@ void ModelPreset::validate() const {
            where << "the pipeline supports patches of 1 x P x P only");
   MF_CHECK_EQ(vae.z_dim, dit.out_dim, ConfigError,
               where << "the VAE's latent channels must be the DiT's out_dim");
-  if (dit.has_image_branch()) {
+  if (dit.takes_conditioning_latent()) {
     // x (z) + mask (one channel per frame the first latent frame stands for) + image latent (z).
     MF_CHECK_EQ(dit.in_dim, 2 * vae.z_dim + vae.temporal_factor(), ConfigError,
                 where << "an i2v DiT takes noise + mask + image latent as input channels");
+  } else {
+    MF_CHECK_EQ(dit.in_dim, vae.z_dim, ConfigError,
+                where << "a ti2v DiT takes the latent alone as input channels");
+  }
+  // The image encoder exists exactly when the DiT has the CLIP branch (Wan2.1 i2v/flf2v); Wan2.2
+  // i2v and ti2v take the image through the VAE alone.
+  if (dit.has_image_branch()) {
     MF_CHECK(image_encoder.has_value(), ConfigError,
              where << dit.model_type << " needs an image encoder config");
     image_encoder->validate();
@@ -67,22 +83,38 @@ void ModelPreset::validate() const {
                   where << "flf2v's image position table is built for this many CLIP tokens");
     }
   } else {
-    MF_CHECK_EQ(dit.in_dim, vae.z_dim, ConfigError,
-                where << "a ti2v DiT takes the latent alone as input channels");
     MF_CHECK(!image_encoder.has_value(), ConfigError,
-             where << dit.model_type << " has no image branch; drop the image encoder config");
+             where << to_string(conditioning())
+                   << " has no CLIP image branch; drop the image encoder config");
   }
   MF_CHECK_EQ(text_encoder.dim, dit.text_dim, ConfigError,
               where << "the text encoder's width must be the DiT's text_dim");
   MF_CHECK_LE(text_encoder.text_len, dit.text_len, ConfigError,
               where << "the tokenizer's text_len must fit the DiT's text_len");
+  model::PresetSampling sampling_part{sampling, experts};
+  try {
+    sampling_part.validate();
+  } catch (const ConfigError& error) {
+    throw ConfigError(where + error.what());
+  }
 }
 
 ModelPreset load_model_preset(const std::string& name) {
+  ModelPreset preset = load_model_preset_parts(name);
+  preset.validate();
+  return preset;
+}
+
+ModelPreset load_model_preset_parts(const std::string& name) {
   ModelPreset preset;
   preset.name = name;
   preset.dit = model::load_dit_preset(name);
-  const bool wan22 = preset.dit.family == "wan2.2";
+  const model::PresetSampling sampling = model::load_preset_sampling(name);
+  preset.sampling = sampling.defaults;
+  preset.experts = sampling.experts;
+  // The latent width names the VAE: 48 channels are the Wan2.2 VAE's (TI2V-5B); Wan2.2's A14B
+  // models keep the Wan2.1 VAE's 16, so the family does not decide it.
+  const bool wan22 = preset.dit.out_dim == model::wan22_vae_preset().z_dim;
 
   const std::string vae_file = find_component_file(name, "vae");
   preset.vae = !vae_file.empty() ? model::load_vae_config(vae_file)
@@ -102,7 +134,6 @@ ModelPreset load_model_preset(const std::string& name) {
     preset.image_encoder = !image_file.empty() ? model::load_clip_vision_config_file(image_file)
                                                : model::clip_vit_h_14_config();
   }
-  preset.validate();
   return preset;
 }
 

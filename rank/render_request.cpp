@@ -26,7 +26,7 @@ void RenderRequest::validate() const {
   schedule.num_steps = steps;
   schedule.shift = shift;
   schedule.validate();
-  model::validate_guidance_scale(guidance);
+  if (guidance) model::validate_guidance_scale(*guidance);
 }
 
 io::FrameSize resolve_frame_size(const RenderRequest& request, int64_t image_width,

@@ -31,7 +31,9 @@ struct RenderRequest {
 
   int64_t steps = 40;
   double shift = 5.0;
-  double guidance = 5.0;
+  // One scale for every step. Unset: each expert's scale from the preset, else the preset's
+  // sampling.guidance, else kDefaultGuidance (rank/i2v_pipeline.h, guidance_per_dit).
+  std::optional<double> guidance;
   model::SamplerKind sampler = model::SamplerKind::kUniPC;
 
   std::string output_path;

@@ -8,9 +8,10 @@
 
 namespace motionfarm::rank {
 
-at::Tensor sample_latents(const model::VelocityFn& velocity, const at::Tensor& noise,
-                          const SamplingOptions& options, const ImageConditioning& conditioning,
-                          const StepObserver& observer, const SamplingCheckpoint* resume) {
+SamplingCheckpoint run_sampling(const model::VelocityFn& velocity, const at::Tensor& noise,
+                                const SamplingOptions& options,
+                                const ImageConditioning& conditioning, const StepObserver& observer,
+                                const SamplingCheckpoint* resume) {
   const std::unique_ptr<model::Sampler> sampler =
       model::make_sampler(options.sampler, options.schedule);
   const bool replace_first = conditioning.kind == ConditioningKind::kFirstFrameLatent;
@@ -34,7 +35,11 @@ at::Tensor sample_latents(const model::VelocityFn& velocity, const at::Tensor& n
   }
 
   const int64_t steps = sampler->num_steps();
-  for (int64_t step = first_step; step < steps; ++step) {
+  const int64_t end_step = options.stop_before_step < 0 ? steps : options.stop_before_step;
+  MF_CHECK(end_step >= first_step && end_step <= steps, ConfigError,
+           "cannot stop before step " << end_step << ": the run starts at step " << first_step
+                                      << " of " << steps);
+  for (int64_t step = first_step; step < end_step; ++step) {
     const double timestep = sampler->timesteps()[static_cast<size_t>(step)];
     const at::Tensor v = velocity(latent, timestep);
     // The sampler sees the re-applied latent at the next step, as the reference's scheduler does.
@@ -48,7 +53,13 @@ at::Tensor sample_latents(const model::VelocityFn& velocity, const at::Tensor& n
     MF_LOG(Debug, "pipeline") << "step " << step + 1 << "/" << steps << " t=" << timestep;
     if (observer) observer(step, SamplingCheckpoint{sampler->state(), latent});
   }
-  return latent;
+  return SamplingCheckpoint{sampler->state(), latent};
+}
+
+at::Tensor sample_latents(const model::VelocityFn& velocity, const at::Tensor& noise,
+                          const SamplingOptions& options, const ImageConditioning& conditioning,
+                          const StepObserver& observer, const SamplingCheckpoint* resume) {
+  return run_sampling(velocity, noise, options, conditioning, observer, resume).latent;
 }
 
 }  // namespace motionfarm::rank

@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <utility>
 
 #include "core/check.h"
 #include "io/output_format.h"
+#include "io/output_path.h"
 #include "io/video_writer.h"
 #include "model/seeded_noise.h"
 #include "model/vae_streaming_decoder.h"
@@ -93,8 +95,24 @@ RenderRequest segment_request(const AssetRender& asset, int64_t segment_index) {
 SegmentRenderer::SegmentRenderer(ModelBundle& bundle, const DenoiserBackend& denoiser)
     : bundle_(bundle), pipeline_(bundle, denoiser) {}
 
+SegmentRenderer::SegmentRenderer(ModelBundle& bundle, ExpertDenoisers denoisers)
+    : bundle_(bundle), pipeline_(bundle, std::move(denoisers)) {}
+
 at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const SegmentStart& start,
                                            const StepObserver& observer) {
+  const AssetRender& asset = task.asset;
+  const int64_t k = task.segment_index;
+  const at::Tensor latent = render_phase(task, start, -1, observer).latent;
+  if (k == 0 || !asset.color_match) return latent;
+  MF_CHECK(
+      start.anchor_latents.defined(), Error,
+      "segment " << k << " of '" << asset.id << "' needs segment 0's latents to match colours");
+  return match_latent_colours(latent, start.anchor_latents);
+}
+
+SamplingCheckpoint SegmentRenderer::render_phase(const FarmTask& task, const SegmentStart& start,
+                                                 int64_t stop_before_step,
+                                                 const StepObserver& observer) {
   const AssetRender& asset = task.asset;
   check_supported(asset);
   const int64_t k = task.segment_index;
@@ -117,13 +135,8 @@ at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const SegmentSt
         model::seeded_normal(model::NoiseKey{asset.seed, asset.id, k}, prepared.latent.sizes())
             .to(bundle_.device());
   }
-  const at::Tensor latent =
-      pipeline_.sample(prepared, request, observer, start.resume ? &*start.resume : nullptr);
-  if (k == 0 || !asset.color_match) return latent;
-  MF_CHECK(
-      start.anchor_latents.defined(), Error,
-      "segment " << k << " of '" << asset.id << "' needs segment 0's latents to match colours");
-  return match_latent_colours(latent, start.anchor_latents);
+  return pipeline_.sample_steps(prepared, request, stop_before_step, observer,
+                                start.resume ? &*start.resume : nullptr);
 }
 
 std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task,
@@ -142,8 +155,17 @@ std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task,
     options.metadata.prompt = asset.prompt;
     options.metadata.seed = static_cast<int64_t>(asset.seed);
     options.metadata.model = bundle_.preset().name;
+    io::OutputPolicy policy;
+    policy.root = deliverable.root;
+    policy.replace_existing = deliverable.replace;
+    // Before any folder is made: create_directories would follow a symlink out of the root.
+    if (!policy.root.empty()) {
+      const std::string problem = io::output_path_escape(policy.root, deliverable.path);
+      MF_CHECK(problem.empty(), OutputPathError,
+               "refusing to write " << deliverable.path << ": " << problem);
+    }
     fs::create_directories(fs::path(deliverable.path).parent_path());
-    writers.push_back(std::make_unique<io::VideoWriter>(deliverable.path, options));
+    writers.push_back(std::make_unique<io::VideoWriter>(deliverable.path, options, policy));
   }
   // The clip's latent timeline is decoded as one stream: each later segment's first latent frame
   // holds the frame it shares with the previous segment (already decoded, so skipped), and the
@@ -159,18 +181,32 @@ std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task,
       const int64_t take = std::min(remaining, frames.size(2));
       // [N, 3, H, W]: the frames this latent frame adds to the clip.
       const at::Tensor added = frames[0].narrow(1, 0, take).permute({1, 0, 2, 3});
-      check_finite(added, "decoding segment " + std::to_string(k) + " of '" + asset.id + "'");
+      check_finite(added, "VAE decode of segment " + std::to_string(k) + " of '" + asset.id +
+                              "' (latent frame " + std::to_string(t + 1) + " of " +
+                              std::to_string(latent.size(2)) + ")");
       for (auto& writer : writers) writer->write_frames(added);
       remaining -= take;
     }
     MF_CHECK_EQ(remaining, 0, Error,
                 "segment " << k << " of '" << asset.id << "' decoded to too few frames");
   }
+  // Every format or none: a failed attempt removes what it renamed into place, so its retry does
+  // not find its own half-delivered asset in the way (docs/farm.md).
   std::vector<OutputRecord> records;
-  for (size_t i = 0; i < writers.size(); ++i) {
-    writers[i]->finish();
-    const std::string& path = asset.deliverables[i].path;
-    records.push_back({asset.deliverables[i].format, path, bytes_of(path), file_checksum(path)});
+  size_t committed = 0;
+  try {
+    for (size_t i = 0; i < writers.size(); ++i) {
+      writers[i]->finish();
+      committed = i + 1;
+      const std::string& path = asset.deliverables[i].path;
+      records.push_back({asset.deliverables[i].format, path, bytes_of(path), file_checksum(path)});
+    }
+  } catch (...) {
+    for (size_t i = 0; i < committed; ++i) {
+      std::error_code ignored;
+      fs::remove_all(asset.deliverables[i].path, ignored);
+    }
+    throw;
   }
   return records;
 }

@@ -42,6 +42,9 @@ class SegmentRenderer {
  public:
   // Borrows both; they must outlive the renderer.
   SegmentRenderer(ModelBundle& bundle, const DenoiserBackend& denoiser);
+  // A preset with experts: one denoiser per expert, null for those the group does not hold (a
+  // task may only reach the steps of those it holds: FarmTask's phase).
+  SegmentRenderer(ModelBundle& bundle, ExpertDenoisers denoisers);
 
   // The final latent [1, z, T, h, w] float32 of `task`'s segment, from `start` (what the asset's
   // latent store holds for it, rank/latent_checkpoint.h). Collective over the denoiser's group
@@ -50,9 +53,19 @@ class SegmentRenderer {
   // renoise, color_match), InputError for a bad image, NonFiniteError for NaN/Inf.
   at::Tensor render_segment(const FarmTask& task, const SegmentStart& start,
                             const StepObserver& observer = {});
+  // One expert phase of the segment: its sampling from `start` (the state an earlier phase
+  // parked, or step 0) up to, not including, step `stop_before_step` (-1: the end, without colour
+  // matching), returning the checkpoint there: the state the segment's next phase resumes from,
+  // bitwise as if it had not stopped. Collective and throwing as render_segment.
+  SamplingCheckpoint render_phase(const FarmTask& task, const SegmentStart& start,
+                                  int64_t stop_before_step, const StepObserver& observer = {});
 
-  // Decodes every segment from `store` and writes every deliverable of the asset. Not collective:
-  // the group's leader alone calls it.
+  // Decodes every segment from `store` and writes every deliverable of the asset: all of them or
+  // none (a failure removes those already renamed into place). Not collective: the group's leader
+  // alone calls it. Throws NonFiniteError naming the segment and latent frame whose VAE decode
+  // produced NaN/Inf, before any of it is encoded; OutputPathError when a deliverable's path
+  // leaves its root or may not replace the file there (Deliverable, io/staged_output.h);
+  // DiskFullError when the disk is full.
   std::vector<OutputRecord> assemble(const FarmTask& task, const io::LatentStore& store);
 
  private:

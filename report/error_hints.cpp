@@ -14,6 +14,14 @@ std::string error_hint(const std::string& error_type, const std::string& message
     return "Move the existing file away (or set output.overwrite: true), then rerun the same "
            "command: finished assets are kept.";
   }
+  if (error_type == "disk-full") {
+    return "The disk filled up while writing (the message names the file): free space there, then "
+           "rerun the same command; finished work is kept and the asset is rendered again.";
+  }
+  if (error_type == "output-path") {
+    return "The deliverable's folder leads outside output.root (a symlink) or a file is in the "
+           "way: remove the link or move the file (the message names it), then rerun.";
+  }
   if (error_type == "input") {
     return "The input image could not be read: open it in an image viewer, re-export it as PNG "
            "or JPEG, and rerun the same command (finished assets are kept).";

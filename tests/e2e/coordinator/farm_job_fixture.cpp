@@ -83,4 +83,18 @@ int64_t ledger_integer(const std::string& state, const std::string& sql) {
   return query.step() ? query.column_int(0) : 0;
 }
 
+int64_t ledger_or_zero(const std::string& state, const std::string& sql) {
+  if (!std::filesystem::exists(coordinator::JobLedger::path_in(state))) return 0;
+  try {
+    return ledger_integer(state, sql);
+  } catch (const std::exception&) {
+    return 0;  // the ledger is being created
+  }
+}
+
+CommandResult run_job(const TinyJob& job, const std::string& extra) {
+  return run_command(farm_environment() + MOTIONFARM_BINARY + " run " + shell_quote(job.manifest) +
+                     " --state-dir " + shell_quote(job.state) + " " + extra + " 2>&1");
+}
+
 }  // namespace motionfarm::testing

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/run_command.h"
+
 namespace motionfarm::testing {
 
 struct TinyAsset {
@@ -38,5 +40,12 @@ std::map<std::string, std::string> finished_segment_latents(const std::string& s
 
 // The first column of the first row of `sql` on the job's ledger, as an integer.
 int64_t ledger_integer(const std::string& state, const std::string& sql);
+
+// The same, or 0 while the ledger does not exist yet or is being created (a job running beside).
+int64_t ledger_or_zero(const std::string& state, const std::string& sql);
+
+// `motionfarm run` on `job` in this process (no mpirun), stdout and stderr together; `extra` is
+// appended to the command line. Needs MOTIONFARM_BINARY, which every farm test target defines.
+CommandResult run_job(const TinyJob& job, const std::string& extra = "");
 
 }  // namespace motionfarm::testing

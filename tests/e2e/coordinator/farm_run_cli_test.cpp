@@ -24,11 +24,6 @@ namespace fs = std::filesystem;
 
 const std::string kBinary = MOTIONFARM_BINARY;
 
-CommandResult run_job(const TinyJob& job, const std::string& extra = "") {
-  return run_command(farm_environment() + kBinary + " run " + shell_quote(job.manifest) +
-                     " --state-dir " + shell_quote(job.state) + " " + extra + " 2>&1");
-}
-
 int64_t frames_of(const std::string& clip) {
   const CommandResult probe = run_command(
       "ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames "
@@ -74,6 +69,24 @@ TEST(FarmRunCli, RendersEveryAssetAndARerunRedoesNothing) {
 // A clip given in seconds that takes four chained segments (5 frames each, the later ones sharing
 // one frame with the one before): its file holds exactly round(duration x fps) frames, though 14
 // is not a segment length, and its latent store holds the four segments.
+// The work graph encodes each distinct prompt once (issue #7): every segment task asks the
+// bundle's prompt cache for its prompt and its negative prompt, and only a prompt not seen
+// before runs the umT5 encoder.
+TEST(FarmRunCli, EachDistinctPromptIsEncodedOnce) {
+  ScratchDir dir("farm-prompts");
+  // Segment tasks: 1 + 2 + 1 + 1 = 5, each looking up its prompt and the (shared, empty)
+  // negative prompt: 10 lookups of 3 distinct texts.
+  const TinyJob job = write_tiny_job(dir.path(), {{"a", 5, "girl.png", "the grass sways"},
+                                                  {"b", 9, "snake.png", "the grass sways"},
+                                                  {"c", 5, "girl.png", "she smiles"},
+                                                  {"d", 5, "snake.png", "she smiles"}});
+  const CommandResult result = run_job(job);
+  ASSERT_EQ(result.exit_code, kExitSuccess) << result.output;
+  EXPECT_NE(result.output.find("prompt embeddings: 3 encoded, 7 reused from the cache"),
+            std::string::npos)
+      << result.output;
+}
+
 TEST(FarmRunCli, AFourSegmentClipHasExactlyDurationTimesFpsFrames) {
   ScratchDir dir("farm-duration");
   TinyJob job = write_tiny_job(dir.path(), {{"long", 5}});

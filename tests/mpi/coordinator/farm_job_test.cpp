@@ -90,15 +90,6 @@ bool wait_until(BackgroundJob& job, const std::function<bool()>& ready, double t
   return false;
 }
 
-int64_t ledger_or_zero(const std::string& state, const std::string& sql) {
-  if (!fs::exists(state + "/ledger.sqlite")) return 0;
-  try {
-    return ledger_integer(state, sql);
-  } catch (const std::exception&) {
-    return 0;  // the ledger is being created
-  }
-}
-
 TEST(FarmJob, AcceptanceTwentyAssetsOnTwoGroupsOfTwo) {
   ScratchDir dir("farm-acceptance");
   std::vector<TinyAsset> assets;

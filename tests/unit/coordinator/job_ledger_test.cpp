@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 #include "coordinator/asset_plan.h"
 #include "coordinator/job_status.h"
@@ -129,6 +131,62 @@ TEST(JobLedger, StatusReadsWhileTheWriterHoldsTheLedgerOpen) {
   EXPECT_NE(status_json(status).find("\"running\": true"), std::string::npos);
 }
 
+// A ledger is a file anyone can edit, and its texts are error messages that name files (bytes,
+// not always UTF-8). `motionfarm status` must print them, never crash or throw on them (found
+// while writing tests/fuzz/ledger_fuzzer: localtime() returned null for a time past the year
+// 2^31 and strftime() dereferenced it; JSON refused the Latin-1 byte).
+TEST(JobLedger, StatusOfAHostileLedgerPrintsInsteadOfCrashing) {
+  Fixture f;
+  {
+    JobLedger ledger(f.state);
+    ledger.set_job_value("name", "ledger-test");
+    const int64_t run = ledger.begin_run(2, "cfg=2");
+    LedgerAsset asset;
+    asset.id = "fox";
+    ledger.put_asset(asset);
+    ledger.set_asset_state("fox", "failed", "image caf\xe9.png: corrupt PNG");
+    ledger.set_group_activity(0, run, "fox/segment-000", 1, 4);
+    ledger.attempt_ended(ledger.attempt_started(run, "fox/segment-000", "fox", 1, 0),
+                         {"failed", "InputError", "x", 1.0, 1e300});
+  }
+  {
+    SqliteDatabase db(JobLedger::path_in(f.state), SqliteDatabase::Mode::kReadWriteCreate);
+    db.execute("UPDATE runs SET started = 1e300, ended = NULL; UPDATE groups SET updated = 9e18;");
+  }
+  const JobStatus status = read_job_status(f.state);
+  ASSERT_TRUE(status.running());
+  const std::string text = format_status(status);
+  EXPECT_NE(text.find("failed fox: image caf\xe9.png: corrupt PNG"), std::string::npos) << text;
+  EXPECT_NE(text.find("attempts 1 (1 failed), ? s in the model forward"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("(updated ?)"), std::string::npos) << text;
+  EXPECT_NE(text.find("run 1: ? -> -"), std::string::npos) << text;
+  const std::string json = status_json(status);
+  // The Latin-1 byte becomes U+FFFD; the rest is valid JSON.
+  EXPECT_NE(json.find("image caf\xef\xbf\xbd.png: corrupt PNG"), std::string::npos) << json;
+  EXPECT_EQ(nlohmann::json::parse(json)["failures"][0]["asset"], "fox");
+}
+
+// A state folder whose ledger.sqlite is not a database (a copy cut short, a file of another
+// tool): status and a rerun both stop with an error that names the file.
+TEST(JobLedger, AFileThatIsNotALedgerIsAnErrorNamingIt) {
+  Fixture f;
+  fs::create_directories(f.state);
+  std::ofstream(JobLedger::path_in(f.state)) << std::string(4096, 'x');
+  for (const auto& open : std::vector<std::function<void()>>{[&] { read_job_status(f.state); },
+                                                             [&] { JobLedger ledger(f.state); }}) {
+    try {
+      open();
+      ADD_FAILURE() << "a file of 'x' opened as a ledger";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find(JobLedger::path_in(f.state)), std::string::npos)
+          << error.what();
+      EXPECT_NE(std::string(error.what()).find("file is not a database"), std::string::npos)
+          << error.what();
+    }
+  }
+}
+
 TEST(Resume, KeepsFinishedSegmentsWhoseFilesAreIntact) {
   Fixture f;
   JobLedger ledger(f.state);
@@ -189,6 +247,86 @@ TEST(Resume, RedoesASegmentMissingFromTheStoreOrWrittenForOtherSettings) {
   EXPECT_NE(summary.recomputed[0].find("was written for other settings"), std::string::npos)
       << summary.recomputed[0];
   EXPECT_EQ(third.graph().tasks()[*third.next_task()].name, "fox/segment-000");
+}
+
+// The same job on a two-expert preset: each segment is a high-noise phase that parks the asset's
+// sampling state at the switch step and a low-noise phase that finishes it.
+Job two_expert_job(const std::string& root) {
+  Job job = two_segment_job(root);
+  job.model.facts.experts = {{"high_noise", "high_noise_model", 0.900},
+                             {"low_noise", "low_noise_model", 0.0}};
+  return job;
+}
+
+TEST(Resume, AParkedHighPhaseIsKeptWhileTheStoreHoldsItsStateAtTheSwitch) {
+  Fixture f;
+  f.job = two_expert_job(f.dir.path());
+  JobLedger ledger(f.state);
+  f.first_run(ledger);
+  const WorkGraph graph(work_of_job(f.job));
+  const TaskNode& high = graph.tasks()[0];
+  ASSERT_EQ(high.name, "fox/segment-000/high_noise");
+  ASSERT_TRUE(high.parks_asset());
+  const io::LatentStoreIdentity identity =
+      rank::latent_store_identity(f.plans()[0].render, "tiny-i2v");
+  auto park_at = [&](int64_t step) {
+    io::LatentStore store = rank::open_or_create_latent_store(f.store_path(), identity);
+    io::SamplingState state;
+    state.sampler = "unipc";
+    state.num_steps = f.job.assets[0].sampler.steps;
+    state.shift = f.job.assets[0].sampler.shift;
+    state.step_index = step;
+    state.latent = at::zeros({1, 16, 2, 4, 4});
+    store.write_state(0, state);
+  };
+  park_at(high.end_step);
+  ledger.task_done(
+      {high.name, "fox", "phase", 0, "done", f.store_path(), identity.model_config_hash});
+  Scheduler rerun = f.scheduler();
+  ResumeSummary summary = reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, rerun);
+  EXPECT_TRUE(summary.recomputed.empty());
+  EXPECT_EQ(summary.segments_kept, 0);  // a parked phase finishes no segment
+  EXPECT_TRUE(rerun.parked(0));
+  EXPECT_EQ(rerun.graph().tasks()[*rerun.next_task()].name, "fox/segment-000/low_noise");
+
+  // A store whose state is from before the switch (the phase's own progress, not its end) does
+  // not hold what the low-noise phase needs: the high-noise phase is redone.
+  park_at(high.end_step - 1);
+  Scheduler third = f.scheduler();
+  summary = reconcile_with_ledger(ledger, f.job, f.plans(), f.state, false, third);
+  ASSERT_EQ(summary.recomputed.size(), 1u);
+  EXPECT_NE(summary.recomputed[0].find("(fox/segment-000/high_noise)"), std::string::npos)
+      << summary.recomputed[0];
+  EXPECT_NE(summary.recomputed[0].find("holds no state of segment 0 at step " +
+                                       std::to_string(high.end_step + 1)),
+            std::string::npos)
+      << summary.recomputed[0];
+  EXPECT_EQ(third.graph().tasks()[*third.next_task()].name, "fox/segment-000/high_noise");
+}
+
+TEST(JobLedger, CountsExpertLoadsPerRunAndAnOlderLedgerGainsTheTable) {
+  Fixture f;
+  {
+    JobLedger ledger(f.state);
+    ledger.begin_run(1, "cfg=1,tp=1,ulysses=1,ring=1");
+  }
+  {
+    // A ledger written before expert loads were recorded.
+    SqliteDatabase db(JobLedger::path_in(f.state), SqliteDatabase::Mode::kReadWriteCreate);
+    db.execute("DROP TABLE expert_loads");
+  }
+  JobLedger ledger(f.state);
+  const int64_t run = ledger.begin_run(1, "cfg=1,tp=1,ulysses=1,ring=1");
+  ledger.expert_loaded({run, 0, "high_noise", "fox/segment-000/high_noise", 13.5});
+  ledger.expert_loaded({run, 0, "low_noise", "fox/segment-000/low_noise", 13.0});
+  ledger.expert_loaded({run + 1, 0, "high_noise", "fox/segment-001/high_noise", 12.0});
+  EXPECT_EQ(ledger.expert_loads(run), 2);
+  EXPECT_EQ(ledger.expert_loads(), 3);
+  SqliteDatabase db(JobLedger::path_in(f.state), SqliteDatabase::Mode::kReadOnly);
+  SqliteStatement seconds = db.prepare("SELECT SUM(seconds) FROM expert_loads WHERE run_id = ?1");
+  seconds.bind(1, run);
+  ASSERT_TRUE(seconds.step());
+  EXPECT_DOUBLE_EQ(seconds.column_double(0), 26.5);
 }
 
 TEST(Resume, AChangedPromptIsRefusedNamingItUnlessForced) {

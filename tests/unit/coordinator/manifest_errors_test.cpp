@@ -71,6 +71,18 @@ TEST_F(ManifestErrors, UnknownTopLevelKeySuggestsTheClosest) {
   expect_error(report, "unknown key 'sampelr' in 'manifest' (did you mean 'sampler'?)", 11, 1);
 }
 
+TEST_F(ManifestErrors, PhaseBatchMustBeAPositiveCountAndDefaultsToEight) {
+  EXPECT_EQ(validate(std::string(kHead) + kAssetA).job.resources.phase_batch, 8);
+  const auto ok = validate(std::string(kHead) + kAssetA + "resources:\n  phase_batch: 3\n");
+  EXPECT_TRUE(ok.can_run()) << describe(ok);
+  EXPECT_EQ(ok.job.resources.phase_batch, 3);
+  const auto zero = validate(std::string(kHead) + kAssetA + "resources:\n  phase_batch: 0\n");
+  expect_error(zero, "phase_batch must be between 1 and 100000, got 0", 12, 16);
+  const auto typo = validate(std::string(kHead) + kAssetA + "resources:\n  phase_bach: 2\n");
+  expect_error(typo, "unknown key 'phase_bach' in 'resources' (did you mean 'phase_batch'?)", 12,
+               3);
+}
+
 TEST_F(ManifestErrors, UnknownAssetKeySuggestsTheClosest) {
   const auto report = validate(std::string(kHead) + kAssetA + "    durration: 5s\n");
   expect_error(report, "unknown key 'durration' in 'asset' (did you mean 'duration'?)", 11, 5);
@@ -301,6 +313,101 @@ TEST_F(ManifestErrors, OversizedFile) {
   const auto report = validate(std::string(kHead) + kAssetA, options);
   ASSERT_NE(find_diagnostic(report, "over the limit of 64"), nullptr) << describe(report);
   EXPECT_EQ(find_diagnostic(report, "over the limit of 64")->where.line, 0);
+}
+
+// ---- Hostile inputs (issue 12, docs/robustness.md): limits that hold with a clear error.
+
+TEST_F(ManifestErrors, AssetCountLimitIsDocumentedValue) {
+  // docs/manifest.md states this number.
+  EXPECT_EQ(YamlLimits{}.max_assets, 100000u);
+}
+
+TEST_F(ManifestErrors, TooManyAssetsFromAGlobStopsTheExpansion) {
+  write_file(dir_.file("plates/c.png"), png_bytes(64, 48));
+  write_file(dir_.file("plates/d.png"), png_bytes(64, 48));
+  ManifestOptions options;
+  options.limits.max_assets = 3;
+  const auto report =
+      validate(std::string(kHead) + "  - glob: \"plates/*.png\"\n    prompt: sway\n", options);
+  expect_error(report, "the manifest has more than 3 assets (4 once this entry is expanded)", 8, 5);
+  EXPECT_TRUE(report.job.assets.empty()) << describe(report);
+  // At the limit, the same job runs.
+  options.limits.max_assets = 4;
+  EXPECT_TRUE(
+      validate(std::string(kHead) + "  - glob: \"plates/*.png\"\n    prompt: sway\n", options)
+          .can_run());
+}
+
+TEST_F(ManifestErrors, OversizedCsvFileIsRefusedBeforeReading) {
+  std::string csv = "id,image,prompt\n";
+  for (int i = 0; i < 20; ++i) csv += "s" + std::to_string(i) + ",plates/a.png,sway\n";
+  write_file(dir_.file("shots.csv"), csv);
+  ManifestOptions options;
+  options.limits.max_file_bytes = 300;
+  const auto report = validate(std::string(kHead) + "  - csv: shots.csv\n", options);
+  expect_error(report, "shots.csv is over 300 bytes: split the job", 8, 10);
+}
+
+TEST_F(ManifestErrors, TooManyAssetsFromACsvOrAListIsRefused) {
+  std::string csv = "id,image,prompt\n";
+  for (int i = 0; i < 5; ++i) csv += "s" + std::to_string(i) + ",plates/a.png,sway\n";
+  write_file(dir_.file("shots.csv"), csv);
+  ManifestOptions options;
+  options.limits.max_assets = 3;
+  expect_error(validate(std::string(kHead) + "  - csv: shots.csv\n", options),
+               "the manifest has more than 3 assets (5 once this entry is expanded)", 8, 5);
+  std::string listed = kHead;
+  for (int i = 0; i < 4; ++i) {
+    listed += "  - {id: x" + std::to_string(i) + ", image: plates/a.png, prompt: sway}\n";
+  }
+  expect_error(validate(listed, options), "the manifest has more than 3 assets (4 once", 11, 5);
+}
+
+TEST_F(ManifestErrors, TextThatIsNotUtf8IsRefusedWhereItIsWritten) {
+  // "café" saved as Latin-1: the text would later fail to go into the ledger's JSON.
+  const auto report = validate(std::string(kHead) + kAssetA + "    negative_prompt: caf\xe9\n");
+  expect_error(report, "'negative_prompt' is not UTF-8 text (byte 0xe9 at offset 3 of the value)",
+               11, 22);
+}
+
+TEST_F(ManifestErrors, CsvCellThatIsNotUtf8IsRefusedAtTheCell) {
+  write_file(dir_.file("shots.csv"), "id,image,prompt\na,plates/a.png,caf\xe9 au lait\n");
+  const auto report = validate(std::string(kHead) + "  - csv: shots.csv\n");
+  expect_error(report, "'prompt' is not UTF-8 text (byte 0xe9 at offset 3", 2, 16, "shots.csv");
+}
+
+TEST_F(ManifestErrors, MalformedUtf8SequencesAreRefusedAndValidOnesKept) {
+  // Overlong '/', a UTF-16 surrogate, above U+10FFFF, a cut-short sequence.
+  for (const std::string bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    const auto report =
+        validate(std::string(kHead) + kAssetA + "    negative_prompt: \"x" + bad + "\"\n");
+    EXPECT_NE(find_diagnostic(report, "is not UTF-8 text (byte"), nullptr) << describe(report);
+  }
+  const auto good =
+      validate(std::string(kHead) + kAssetA + "    negative_prompt: \"café, 渋谷, 🎬\"\n");
+  EXPECT_TRUE(good.can_run()) << describe(good);
+  ASSERT_EQ(good.job.assets.size(), 1u);
+  EXPECT_EQ(good.job.assets[0].sampler.negative_prompt, "café, 渋谷, 🎬");
+}
+
+TEST_F(ManifestErrors, ImageWhoseHeaderClaimsEnormousDimensions) {
+  // A PNG that is only a header: the validator reads the size from it and refuses it, without
+  // reading (or allocating) any pixel.
+  const auto be32 = [](uint32_t v) {
+    return std::string{char(v >> 24), char((v >> 16) & 0xff), char((v >> 8) & 0xff),
+                       char(v & 0xff)};
+  };
+  for (const uint32_t side : {100000u, 0xffffffffu}) {
+    write_file(dir_.file("plates/huge.png"),
+               std::string("\x89PNG\r\n\x1a\n", 8) + be32(13) + "IHDR" + be32(side) + be32(side) +
+                   std::string("\x08\x02\0\0\0", 5) + be32(0) + be32(0) + "IEND" + be32(0));
+    const auto report =
+        validate(std::string(kHead) + "  - id: a\n    image: plates/huge.png\n    prompt: sway\n");
+    expect_error(report,
+                 std::to_string(side) + "x" + std::to_string(side) +
+                     " pixels by its header, over the 67108864-pixel limit of the decoder",
+                 9, 12);
+  }
 }
 
 TEST_F(ManifestErrors, EmptyAssetsList) {

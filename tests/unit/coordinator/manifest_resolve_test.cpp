@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "coordinator/asset_plan.h"
 #include "coordinator/manifest_reader.h"
 #include "coordinator/manifest_resolve.h"
 #include "tests/support/test_paths.h"
@@ -206,6 +207,46 @@ TEST(ManifestAutoResolution, MatchesTheReferenceAtWanSizes) {
   // Wan2.2 TI2V-5B: 32-pixel stride around 1280x704.
   EXPECT_EQ(auto_resolution(1920, 1080, 1280 * 704, 32),
             std::make_pair(int64_t{1248}, int64_t{704}));
+}
+
+// A preset's `sampling:` section (Wan2.2 A14B: the public sample_steps, sample_shift and one
+// guidance scale per expert) is the job's default; `sampler:` and the assets override it. Without
+// any `guidance:` each expert keeps its own scale (the asset's render carries none), with one the
+// given scale goes to every step.
+TEST(ManifestPresetSampling, ThePresetsStepsShiftAndExpertScalesAreTheDefaults) {
+  testing::ScratchDir dir("manifest-preset-sampling");
+  write_file(dir.file("a.png"), png_bytes(64, 64));
+  write_file(dir.file("job.yaml"), R"(job: moe
+output: {root: out}
+model: {preset: tiny-i2v-a14b, weights: random}
+assets:
+  - {id: own-scales, image: a.png, prompt: x, frames: 5}
+  - {id: one-scale, image: a.png, prompt: x, frames: 5, guidance: 2.5, steps: 4}
+)");
+  const Job job = load_job(dir.file("job.yaml"));
+  EXPECT_EQ(job.sampler.steps, 6);  // configs/models/tiny-i2v-a14b.yaml
+  EXPECT_DOUBLE_EQ(job.sampler.shift, 5.0);
+  const AssetPlan own = plan_asset(job, job.assets[0], "2026-12-06");
+  EXPECT_EQ(own.render.steps, 6);
+  EXPECT_FALSE(own.render.guidance.has_value()) << "the experts' own scales were overridden";
+  const AssetPlan one = plan_asset(job, job.assets[1], "2026-12-06");
+  EXPECT_EQ(one.render.steps, 4);
+  ASSERT_TRUE(one.render.guidance.has_value());
+  EXPECT_DOUBLE_EQ(*one.render.guidance, 2.5);
+  EXPECT_NE(own.facts_hash, one.facts_hash);
+
+  // A job-wide `sampler: {guidance: ...}` is a given scale too.
+  write_file(dir.file("job.yaml"), R"(job: moe
+output: {root: out}
+model: {preset: tiny-i2v-a14b, weights: random}
+sampler: {guidance: 4.5}
+assets:
+  - {id: a, image: a.png, prompt: x, frames: 5}
+)");
+  const Job given = load_job(dir.file("job.yaml"));
+  const AssetPlan plan = plan_asset(given, given.assets[0], "2026-12-06");
+  ASSERT_TRUE(plan.render.guidance.has_value());
+  EXPECT_DOUBLE_EQ(*plan.render.guidance, 4.5);
 }
 
 }  // namespace

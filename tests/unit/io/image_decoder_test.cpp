@@ -310,6 +310,12 @@ TEST_F(MalformedImage, ZeroSizeAndOverThePixelLimitAreRejectedFromTheHeader) {
   expect_rejected(write("zero.png", png_with_header(0, 64)), "zero-size image (0x64");
   expect_rejected(write("huge.png", png_with_header(100000, 100000)),
                   "image too large (100000x100000 = 10000000000 pixels");
+  // Found by tests/fuzz/image_fuzzer's review: the product of two 32-bit sides overflowed int64
+  // and wrapped below the limit, so FFmpeg, not the header check, refused the file.
+  expect_rejected(write("overflow.png", png_with_header(0xffffffffu, 0xffffffffu)),
+                  "image too large (4294967295x4294967295 pixels, the limit is 67108864)");
+  expect_rejected(write("overflow-wide.png", png_with_header(0xffffffffu, 0x80000001u)),
+                  "image too large (4294967295x2147483649 pixels");
   ImageDecodeOptions small;
   small.max_pixels = 1000;
   expect_rejected(fixture("fine.png"), "image too large (48x32 = 1536 pixels, the limit is 1000)",

@@ -197,13 +197,15 @@ TEST_F(LatentStoreCorruption, EditedStateFieldFailsTheHeaderChecksum) {
 
 class LatentStoreHostile : public LatentStoreCorruption {
  protected:
-  // A file with a valid /meta and an empty /segments, open read-write; `latest` uses the newest
-  // file format, which allows attributes larger than 64 KiB.
+  // A file with a valid /meta and an empty /segments, open read-write, in the checksummed file
+  // format the store requires; `latest` uses the newest format, which allows attributes larger
+  // than 64 KiB.
   H5File make_file(bool latest = false) {
     quiet_hdf5_errors();
     path_ = scratch_.file("hostile.h5");
     const H5PropertyList access(H5Pcreate(H5P_FILE_ACCESS));
-    if (latest) H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    H5Pset_libver_bounds(access.get(), latest ? H5F_LIBVER_LATEST : H5F_LIBVER_V110,
+                         H5F_LIBVER_LATEST);
     H5File file(
         check_h5(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), "create"));
     write_store_meta(file.get(), meta());
@@ -349,10 +351,39 @@ TEST_F(LatentStoreHostile, NotALatentStore) {
   {
     quiet_hdf5_errors();
     path_ = scratch_.file("other.h5");
-    H5File(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    const H5PropertyList access(H5Pcreate(H5P_FILE_ACCESS));
+    H5Pset_libver_bounds(access.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST);
+    H5File(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()));
   }
   expect_checkpoint_error([&] { LatentStore::open(path_, identity()); },
                           {"has no /meta group: it is an HDF5 file but not a motionfarm latent"});
+}
+
+// An HDF5 file in the default (1.8-compatible) format has no metadata checksums: it is refused
+// before libhdf5 parses it, since libhdf5 1.10.8 over-reads the heap on some damaged headers.
+TEST_F(LatentStoreHostile, FileWithoutMetadataChecksumsIsRefusedBeforeParsing) {
+  {
+    quiet_hdf5_errors();
+    path_ = scratch_.file("old-format.h5");
+    H5File(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  }
+  expect_checkpoint_error([&] { LatentStore::open(path_, identity()); },
+                          {"old-format.h5 is an HDF5 file without metadata checksums (superblock "
+                           "version 0)",
+                           "remove it to recompute"});
+}
+
+// The inputs tests/fuzz/latent_store_fuzzer found (tests/fuzz/regressions/): mutated stores that
+// made libhdf5 over-read the heap (a damaged attribute name) or ask malloc for 0x54000000000001b8
+// bytes. Each is now a CheckpointError before or while libhdf5 reads it.
+TEST_F(LatentStoreHostile, FuzzerFindingsAreCheckpointErrors) {
+  for (const char* name :
+       {"latent_store_impossible_metadata_size.h5", "latent_store_attribute_name_overread.h5"}) {
+    const std::string path = motionfarm::testing::source_dir() + "/tests/fuzz/regressions/" + name;
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    expect_checkpoint_error([&] { LatentStore::open_unchecked(path).inspect(); },
+                            {name, "without metadata checksums"});
+  }
 }
 
 }  // namespace

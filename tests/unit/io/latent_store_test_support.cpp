@@ -52,6 +52,8 @@ bool bitwise_equal(const at::Tensor& a, const at::Tensor& b) {
   if (!a.defined()) return true;
   if (a.scalar_type() != b.scalar_type() || !a.sizes().equals(b.sizes())) return false;
   const at::Tensor ca = a.contiguous(), cb = b.contiguous();
+  // An empty tensor may have no storage at all: memcmp must not see its null pointer.
+  if (ca.numel() == 0) return true;
   return std::memcmp(ca.data_ptr(), cb.data_ptr(), ca.numel() * ca.element_size()) == 0;
 }
 

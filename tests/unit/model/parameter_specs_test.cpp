@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/safetensors_checkpoint.h"
+#include "model/preset_sampling.h"
 #include "model/wan_dit_config.h"
 #include "tests/unit/model/golden_dit.h"
 
@@ -110,6 +111,95 @@ TEST(ParameterSpecs, PresetsMatchThePublicCheckpoints) {
     EXPECT_EQ(block_names(config, config.num_layers - 1), block);
     EXPECT_TRUE(block_names(config, config.num_layers).empty());
   }
+}
+
+// The public Wan2.2 WanModel's state_dict, written out from its definition
+// (wan/modules/model.py in Wan-Video/Wan2.2, which every Wan2.2 release loads with
+// WanModel.from_pretrained): patch/text/time embeddings, num_layers blocks of self-attention,
+// affine norm3, cross-attention (text only: Wan2.2 has no img_emb and no k_img/v_img, its i2v
+// included), FFN and modulation, and the head. Its parameters are exactly the keys of the
+// releases' diffusion_pytorch_model.safetensors.index.json weight_map (the `freqs` table is not a
+// buffer). `dim`, `ffn`, `in`, `out`, `layers` are the release config.json's values.
+Shapes public_wan22_state_dict(int64_t dim, int64_t ffn, int64_t in, int64_t out, int64_t layers) {
+  Shapes shapes;
+  shapes["patch_embedding.weight"] = {dim, in, 1, 2, 2};
+  shapes["patch_embedding.bias"] = {dim};
+  shapes["text_embedding.0.weight"] = {dim, 4096};
+  shapes["text_embedding.0.bias"] = {dim};
+  shapes["text_embedding.2.weight"] = {dim, dim};
+  shapes["text_embedding.2.bias"] = {dim};
+  shapes["time_embedding.0.weight"] = {dim, 256};
+  shapes["time_embedding.0.bias"] = {dim};
+  shapes["time_embedding.2.weight"] = {dim, dim};
+  shapes["time_embedding.2.bias"] = {dim};
+  shapes["time_projection.1.weight"] = {6 * dim, dim};
+  shapes["time_projection.1.bias"] = {6 * dim};
+  for (int64_t i = 0; i < layers; ++i) {
+    const std::string b = "blocks." + std::to_string(i) + ".";
+    for (const std::string attn : {"self_attn.", "cross_attn."}) {
+      for (const std::string p : {"q", "k", "v", "o"}) {
+        shapes[b + attn + p + ".weight"] = {dim, dim};
+        shapes[b + attn + p + ".bias"] = {dim};
+      }
+      shapes[b + attn + "norm_q.weight"] = {dim};
+      shapes[b + attn + "norm_k.weight"] = {dim};
+    }
+    shapes[b + "norm3.weight"] = {dim};
+    shapes[b + "norm3.bias"] = {dim};
+    shapes[b + "ffn.0.weight"] = {ffn, dim};
+    shapes[b + "ffn.0.bias"] = {ffn};
+    shapes[b + "ffn.2.weight"] = {dim, ffn};
+    shapes[b + "ffn.2.bias"] = {dim};
+    shapes[b + "modulation"] = {1, 6, dim};
+  }
+  shapes["head.head.weight"] = {4 * out, dim};
+  shapes["head.head.bias"] = {4 * out};
+  shapes["head.modulation"] = {1, 2, dim};
+  return shapes;
+}
+
+// The three Wan2.2 checkpoints as published, per DiT folder: Wan2.2-I2V-A14B and Wan2.2-T2V-A14B
+// have high_noise_model/ and low_noise_model/ (6 shards each), both experts the same architecture
+// (dim 5120, ffn 13824, 40 layers; in_dim 36 for i2v, 16 for t2v; out 16); Wan2.2-TI2V-5B has one
+// DiT (3 shards; dim 3072, ffn 14336, 30 layers, in = out = 48). Sources: the public configs
+// wan/configs/wan_{i2v,t2v}_A14B.py and wan_ti2v_5B.py, the released config.json, and the shard
+// lists downstream tools load (e.g. DiffSynth-Studio's Wan2.2 examples list
+// high_noise_model/diffusion_pytorch_model-0000{1..6}-of-00006.safetensors). 15 + 27 per block
+// tensors: 1095 per A14B expert, 825 for TI2V-5B. Nothing is allocated: the specs are names and
+// shapes.
+TEST(ParameterSpecs, Wan22PresetsMatchThePublicReleaseTensorForTensor) {
+  struct Release {
+    const char* preset;
+    std::vector<std::string> dit_folders;
+    int64_t dim, ffn, in, out, layers, tensors;
+  };
+  const Release releases[] = {
+      {"wan2.2-i2v-a14b", {"high_noise_model", "low_noise_model"}, 5120, 13824, 36, 16, 40, 1095},
+      {"wan2.2-t2v-a14b", {"high_noise_model", "low_noise_model"}, 5120, 13824, 16, 16, 40, 1095},
+      {"wan2.2-ti2v-5b", {""}, 3072, 14336, 48, 48, 30, 825},
+  };
+  for (const Release& release : releases) {
+    SCOPED_TRACE(release.preset);
+    const WanDiTConfig config = load_dit_preset(release.preset);
+    const PresetSampling sampling = load_preset_sampling(release.preset);
+    std::vector<std::string> folders;
+    for (const ExpertSpec& expert : sampling.experts) folders.push_back(expert.folder);
+    if (folders.empty()) folders.push_back("");
+    EXPECT_EQ(folders, release.dit_folders);
+    const Shapes expected =
+        public_wan22_state_dict(release.dim, release.ffn, release.in, release.out, release.layers);
+    EXPECT_EQ(static_cast<int64_t>(expected.size()), release.tensors);
+    // Every expert loads with the preset's one DiT architecture.
+    for (const std::string& folder : folders) {
+      SCOPED_TRACE(folder);
+      EXPECT_EQ(spec_shapes(config), expected);
+    }
+  }
+  // Parameters: each A14B expert ~14.3 B (28.6 GB in bf16), TI2V-5B ~5.0 B.
+  EXPECT_NEAR(static_cast<double>(wan_dit_parameter_count(load_dit_preset("wan2.2-i2v-a14b"))),
+              14.29e9, 0.02e9);
+  EXPECT_NEAR(static_cast<double>(wan_dit_parameter_count(load_dit_preset("wan2.2-t2v-a14b"))),
+              14.29e9, 0.02e9);
 }
 
 TEST(ParameterSpecs, ShapesFollowTheConfig) {

@@ -167,7 +167,7 @@ TEST_P(VaeTiledDecode, EqualsUntiledForAPixelLocalDecoder) {
 // convolutions at the last resolution: 7 pixels for Wan2.1, 14 output pixels for Wan2.2, which
 // works on 2x2 patches). A tile is then wrong only within that reach of an edge where the frame
 // goes on (it sees zero padding there), and blending must confine the error to those bands.
-// Stated tolerance: |diff| <= 1e-5 outside the bands; inside them the error is the zero-padding
+// Stated tolerance: |diff| <= 2e-4 outside the bands; inside them the error is the zero-padding
 // error weighted down by the ramp, here mean |diff| < 0.05 over the frame.
 // (The untrained golden weights themselves reach across the whole tiny frame through the middle
 // attention, so with them only the single-tile case is exact; that is checked too.)
@@ -208,8 +208,11 @@ TEST_P(VaeTiledDecode, ConfinesTheSeamErrorToTheDecodersReach) {
   const at::Tensor diff = (frames - expected).abs().amax({0, 1, 2});  // [H, W]
   const double outside = diff.masked_select(band.logical_not()).max().item<double>();
   const double inside = diff.masked_select(band).max().item<double>();
-  EXPECT_LE(outside, 1e-5);
-  EXPECT_GT(inside, 1e-3) << "the seams should show the tiles' zero padding";
+  // Outside the reach the tiled and untiled decodes differ only by rounding: tiles of other sizes
+  // take other convolution kernels' blockings, and the error grows through ~30 layers (seen up to
+  // 3.5e-5 on one AVX-512 machine, 0 on another). The seams themselves are 100x that or more.
+  EXPECT_LE(outside, 2e-4);
+  EXPECT_GT(inside, 1e-2) << "the seams should show the tiles' zero padding";
   EXPECT_LT((frames - expected).abs().mean().item<double>(), 0.05);
 
   // A tile that covers the whole frame is the untiled decode, bitwise, with the real weights.

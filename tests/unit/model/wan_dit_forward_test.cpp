@@ -117,7 +117,9 @@ TEST(WanDiTForward, SharedTimestepBroadcastEqualsPerTokenEmbedding) {
   for (int64_t i = 0; i < model.config().num_layers; ++i) x = model.run_block(i, x, inputs);
   const at::Tensor expanded = model.unpatchify(model.head(x, per_token.e), prepared.grid);
 
-  testing::expect_matches_reference(expanded, model.forward(c.inputs), 1e-6);
+  // Equal up to rounding: the per-token embedding's matmuls have other shapes, which BLAS may
+  // block differently (1 float ulp at the output's magnitude, 1.2e-6, seen on one AVX-512 machine).
+  testing::expect_matches_reference(expanded, model.forward(c.inputs), 5e-6);
   DiTInputs per_token_t = c.inputs;
   per_token_t.t = at::full({1, tokens}, 700.0);
   EXPECT_TRUE(at::equal(model.forward(per_token_t), model.forward(c.inputs)));
