@@ -43,14 +43,21 @@ std::vector<std::string> module_candidates() {
   return candidates;
 }
 
-// dlopen flags for the module. DEEPBIND keeps the module and libsentencepiece on their own
-// protobuf rather than LibTorch's; AddressSanitizer's runtime refuses DEEPBIND (it would bypass
-// its interceptors), so a sanitizer build (scripts/sanitize), detected by its runtime's entry
-// point, loads the module without it; the tokenizer tests under the sanitizers check that this
-// load still tokenizes exactly as the reference does.
-int module_open_flags() {
-  const bool asan_runtime = dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;
-  return RTLD_NOW | RTLD_LOCAL | (asan_runtime ? 0 : RTLD_DEEPBIND);
+// Opens the module with RTLD_DEEPBIND, so that it and libsentencepiece bind to their own
+// protobuf (tokenizer_sentencepiece_api.h says why). AddressSanitizer's dlopen interceptor refuses
+// DEEPBIND, because a deep-bound library could reach libc's malloc behind the sanitizer's back; in
+// a sanitizer build (scripts/sanitize, detected by its runtime's entry point) the module is built
+// with the sanitizer too, so its own first dependency is the sanitizer's runtime and its malloc is
+// the sanitizer's, and only C types in caller-owned buffers cross the boundary: there it is opened
+// through libc's own dlopen, past the interceptor.
+void* open_module(const std::string& path) {
+  constexpr int kFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+  if (dlsym(RTLD_DEFAULT, "__asan_init") == nullptr) return dlopen(path.c_str(), kFlags);
+  using Dlopen = void* (*)(const char*, int);
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  const auto libc_dlopen =
+      libc != nullptr ? reinterpret_cast<Dlopen>(dlsym(libc, "dlopen")) : nullptr;
+  return libc_dlopen != nullptr ? libc_dlopen(path.c_str(), kFlags) : dlopen(path.c_str(), kFlags);
 }
 
 template <class Function>
@@ -74,7 +81,7 @@ const ModuleApi& module_api() {
         looked_at += "\n  " + candidate + " (missing)";
         continue;
       }
-      library = dlopen(candidate.c_str(), module_open_flags());
+      library = open_module(candidate);
       if (library != nullptr) break;
       looked_at += "\n  " + candidate + " (" + dlerror() + ")";
     }
