@@ -1,5 +1,6 @@
 #include "coordinator/farm_coordinator.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "core/check.h"
 #include "core/exit_codes.h"
@@ -156,6 +158,8 @@ class Coordinator {
     }
     // One transaction for the attempt, the task, its outputs and the asset's state.
     if (report.kind != ReportKind::kReady) ledger_.atomically([&] { finish_task(from, report); });
+    // A batch ends with one report per member; the last one asks for the next work.
+    if (report.batch_remaining > 0) return;
     resident_[from] = report.resident_expert;
     waiting_.push_back(from);
   }
@@ -167,24 +171,34 @@ class Coordinator {
   bool over_time(int leader) {
     const double limit = o_.job->resources.task_timeout_s;
     const auto it = running_.find(leader);
-    if (limit <= 0.0 || it == running_.end() || stopping_) return false;
-    const double elapsed = since(it->second.started);
-    if (elapsed > limit && !it->second.timed_out) {
-      it->second.timed_out = true;
-      log_.line("task " + graph_.tasks()[it->second.task].name + " ran " +
+    if (limit <= 0.0 || it == running_.end() || it->second.empty() || stopping_) return false;
+    // A batch's members started together and stop together.
+    const double elapsed = since(it->second.front().started);
+    if (elapsed > limit && !it->second.front().timed_out) {
+      for (Running& running : it->second) running.timed_out = true;
+      log_.line("task " + graph_.tasks()[it->second.front().task].name +
+                (it->second.size() > 1 ? " (and its batch)" : "") + " ran " +
                 std::to_string(static_cast<int64_t>(elapsed)) +
                 " s, over resources.task_timeout (" + std::to_string(static_cast<int64_t>(limit)) +
                 " s): stopping it at this step");
     }
-    return it->second.timed_out;
+    return it->second.front().timed_out;
   }
 
   void finish_task(int from, const rank::TaskReport& received) {
     const auto it = running_.find(from);
     MF_CHECK(it != running_.end(), CommError,
              "group leader " << from << " reported a task it was never given");
-    const Running running = it->second;
-    running_.erase(it);
+    std::vector<Running>& batch = it->second;
+    const auto member = std::find_if(batch.begin(), batch.end(), [&](const Running& r) {
+      return static_cast<int64_t>(r.task) == received.task;
+    });
+    MF_CHECK(member != batch.end(), CommError,
+             "group leader " << from << " reported task " << received.task
+                             << ", which it was not given");
+    const Running running = *member;
+    batch.erase(member);
+    if (batch.empty()) running_.erase(it);
     // A stop the coordinator asked for because of task_timeout is the attempt's failure.
     rank::TaskReport report = received;
     if (running.timed_out && report.kind == rank::ReportKind::kInterrupted) {
@@ -193,6 +207,21 @@ class Coordinator {
       report.error = "over resources.task_timeout (" +
                      std::to_string(static_cast<int64_t>(o_.job->resources.task_timeout_s)) +
                      " s); " + received.error + ", its state kept for the retry";
+    }
+    // Out of memory in a batch is the batch's size, not the asset: fewer members run together
+    // from now on and the task goes back without using up an attempt.
+    if (report.kind == rank::ReportKind::kFailed && report.error_type == "out-of-memory" &&
+        report.batch_size > 1) {
+      if (scheduler_.batch_limit(running.task) >= report.batch_size &&
+          scheduler_.shrink_batch(running.task)) {
+        log_.line("a batch of " + std::to_string(report.batch_size) +
+                  " ran out of memory on group " + std::to_string(report.group) + ": from now on " +
+                  std::to_string(scheduler_.batch_limit(running.task)) +
+                  " of its members run together (" + report.error + ")");
+      }
+      report.kind = rank::ReportKind::kRequeued;
+      report.error = "out of memory in a batch of " + std::to_string(report.batch_size) +
+                     ", run again in a smaller one (" + report.error + ")";
     }
     const TaskNode& node = graph_.tasks()[running.task];
     const std::string& asset_id = graph_.assets()[node.asset].id;
@@ -206,7 +235,7 @@ class Coordinator {
     ledger_.attempt_ended(running.attempt_id, end);
     forward_seconds_ += report.forward_seconds;
     ++tasks_run_;
-    activity_[report.group] = Activity{"", 0, 0, true};
+    if (report.batch_remaining == 0) activity_[report.group] = Activity{"", 0, 0, true};
 
     if (report.resumed_at_step > 0) {
       log_.line(node.name + " resumed from its stored state at step " +
@@ -248,6 +277,11 @@ class Coordinator {
         }
         break;
       }
+      case rank::ReportKind::kRequeued:
+        scheduler_.interrupted(running.task);
+        MF_LOG(Info, "coordinator")
+            << "task " << node.name << " back in the queue: " << report.error;
+        break;
       case rank::ReportKind::kInterrupted:
         scheduler_.interrupted(running.task);
         log_.line("task " + node.name + " interrupted at a step boundary; a rerun redoes it");
@@ -293,19 +327,46 @@ class Coordinator {
         continue;
       }
       const auto resident = resident_.find(leader);
-      const std::optional<size_t> next =
-          scheduler_.next_task(resident == resident_.end() ? kNoExpert : resident->second);
-      if (!next) return;  // the ready work is running; wait for a result
+      const std::vector<size_t> next =
+          scheduler_.next_tasks(resident == resident_.end() ? kNoExpert : resident->second);
+      if (next.empty()) return;  // the ready work is running; wait for a result
       waiting_.pop_front();
-      assign(leader, *next);
+      assign(leader, next);
     }
   }
 
-  void assign(int leader, size_t task_index) {
+  // One task, or a batch of them (scheduler.h): each is its own attempt in the ledger.
+  void assign(int leader, const std::vector<size_t>& tasks) {
+    rank::Assignment assignment;
+    std::vector<Running>& running = running_[leader];
+    std::string names;
+    for (size_t task_index : tasks) {
+      assignment.tasks.push_back(farm_task(task_index));
+      const rank::FarmTask& task = assignment.tasks.back();
+      names += (names.empty() ? "" : ", ") + task.name;
+      // The group index is the leader's rank in the farm communicator (Topology orders them so).
+      const int64_t attempt_id =
+          ledger_.attempt_started(o_.run_id, task.name, task.asset.id, task.attempt, leader);
+      running.push_back(Running{task_index, task.attempt, attempt_id});
+    }
+    const TaskNode& node = graph_.tasks()[tasks.front()];
+    const rank::FarmTask& first = assignment.tasks.front();
+    activity_[leader] =
+        Activity{tasks.size() == 1 ? node.name
+                                   : node.name + " (batch of " + std::to_string(tasks.size()) + ")",
+                 0, node.kind == TaskKind::kSegment ? first.asset.steps : 0, true};
+    if (tasks.size() > 1) {
+      log_.line("batch of " + std::to_string(tasks.size()) + " to group " + std::to_string(leader) +
+                ": " + names);
+    }
+    MF_LOG(Debug, "coordinator") << "tasks " << names << " -> group " << leader;
+    rank::send_text(*o_.farm, leader, rank::kTagAssignment, rank::encode(assignment));
+  }
+
+  rank::FarmTask farm_task(size_t task_index) {
     const TaskNode& node = graph_.tasks()[task_index];
     const AssetPlan& plan = (*o_.plans)[node.asset];
-    rank::Assignment assignment;
-    rank::FarmTask& task = assignment.task;
+    rank::FarmTask task;
     task.task = static_cast<int64_t>(task_index);
     task.name = node.name;
     task.kind = node.kind == TaskKind::kSegment ? rank::FarmTaskKind::kSegment
@@ -329,15 +390,7 @@ class Coordinator {
         ledger_.claim_output(d.path, plan.render.id, d.format);
       }
     }
-    // The group index is the leader's rank in the farm communicator (Topology orders them so).
-    const int64_t attempt_id =
-        ledger_.attempt_started(o_.run_id, node.name, plan.render.id, task.attempt, leader);
-    running_[leader] = Running{task_index, task.attempt, attempt_id};
-    activity_[leader] =
-        Activity{node.name, 0, node.kind == TaskKind::kSegment ? task.asset.steps : 0, true};
-    MF_LOG(Debug, "coordinator") << "task " << node.name << " attempt " << task.attempt
-                                 << " -> group " << leader;
-    rank::send_text(*o_.farm, leader, rank::kTagAssignment, rank::encode(assignment));
+    return task;
   }
 
   void flush_activity() {
@@ -409,7 +462,7 @@ class Coordinator {
   const int leaders_;
   const Clock::time_point start_ = Clock::now();
   std::deque<int> waiting_;
-  std::map<int, Running> running_;
+  std::map<int, std::vector<Running>> running_;  // per leader: its task, or its batch
   std::map<int, Activity> activity_;
   std::set<std::string> own_outputs_;
   int stopped_leaders_ = 0;

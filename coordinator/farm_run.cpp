@@ -9,6 +9,7 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "coordinator/asset_plan.h"
+#include "coordinator/batch_plan.h"
 #include "coordinator/farm_coordinator.h"
 #include "coordinator/job_ledger.h"
 #include "coordinator/manifest_naming.h"
@@ -29,6 +31,7 @@
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "model/prompt_cache.h"
+#include "parallel/gpu_runtime.h"
 #include "parallel/mpi_comm.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/parallel_layout.h"
@@ -40,6 +43,7 @@
 #include "rank/model_bundle.h"
 #include "rank/model_files.h"
 #include "rank/model_preset.h"
+#include "rank/resource_usage.h"
 #include "rank/stop_request.h"
 
 namespace motionfarm::coordinator {
@@ -205,6 +209,77 @@ int abort_code(const std::exception& error) {
   return kExitInternalError;
 }
 
+// The memory one rank has for batch members' activations, now that the model is loaded: what is
+// left of resources.memory_gib when the manifest gives it, else the GPU's free memory, or on a
+// CPU the host's available memory shared by the ranks on this node.
+int64_t free_bytes_per_rank(const Job& job, const at::Device& device, int node_ranks) {
+  const double budget = job.resources.memory_gib * 1024.0 * 1024.0 * 1024.0;
+  if (device.is_cuda()) {
+    int64_t free_bytes = 0, total_bytes = 0;
+    parallel::current_gpu_memory(&free_bytes, &total_bytes);
+    return budget > 0 ? static_cast<int64_t>(budget) - (total_bytes - free_bytes) : free_bytes;
+  }
+  if (budget > 0) return static_cast<int64_t>(budget) - rank::resident_bytes();
+  return rank::host_available_bytes() / std::max(node_ranks, 1);
+}
+
+// Which assets sample together (coordinator/batch_plan.h). The first run's batches are kept in
+// the ledger and reused by every rerun, whatever memory it measures: the composition of a batch is
+// part of its members' latents, so a resumed job must batch as the first run did. A stored batch
+// that no longer fits the manifest (an asset gone or changed, a lower batch_max) is planned again.
+BatchPlan farm_batches(JobLedger& ledger, const Job& job, const std::vector<AssetPlan>& plans,
+                       const BatchPlanInputs& inputs) {
+  std::map<std::string, size_t> index;
+  for (size_t a = 0; a < plans.size(); ++a) index[plans[a].render.id] = a;
+  BatchPlan plan;
+  std::set<size_t> placed;
+  if (const std::optional<std::string> stored = ledger.job_value("batches")) {
+    for (const json& batch : json::parse(*stored, nullptr, /*allow_exceptions=*/false)) {
+      std::vector<size_t> members;
+      for (const json& id : batch) {
+        const auto it = id.is_string() ? index.find(id.get<std::string>()) : index.end();
+        if (it == index.end() || placed.count(it->second) > 0) break;
+        members.push_back(it->second);
+      }
+      const bool fits =
+          members.size() == batch.size() && members.size() >= 2 &&
+          static_cast<int64_t>(members.size()) <= job.resources.batch_max &&
+          std::all_of(members.begin(), members.end(), [&](size_t a) {
+            return batch_key(plans[a].render) == batch_key(plans[members.front()].render);
+          });
+      if (!fits) {
+        MF_LOG(Warn, "farm") << "a batch of the first run (" << batch.dump()
+                             << ") no longer fits the manifest; its assets are batched again";
+        continue;
+      }
+      placed.insert(members.begin(), members.end());
+      plan.largest = std::max<int64_t>(plan.largest, static_cast<int64_t>(members.size()));
+      plan.batches.push_back(std::move(members));
+    }
+  }
+  std::vector<AssetPlan> rest;
+  std::vector<size_t> rest_index;
+  for (size_t a = 0; a < plans.size(); ++a) {
+    if (placed.count(a) > 0) continue;
+    rest.push_back(plans[a]);
+    rest_index.push_back(a);
+  }
+  for (const std::vector<size_t>& batch : plan_batches(rest, inputs).batches) {
+    std::vector<size_t> members;
+    for (size_t i : batch) members.push_back(rest_index[i]);
+    plan.largest = std::max<int64_t>(plan.largest, static_cast<int64_t>(members.size()));
+    plan.batches.push_back(std::move(members));
+  }
+  json stored = json::array();
+  for (const std::vector<size_t>& batch : plan.batches) {
+    json ids = json::array();
+    for (size_t a : batch) ids.push_back(plans[a].render.id);
+    stored.push_back(ids);
+  }
+  ledger.set_job_value("batches", stored.dump());
+  return plan;
+}
+
 void print_outcome(const FarmOutcome& outcome, const std::string& state_dir,
                    const std::string& report_path) {
   std::cout << "motionfarm run: " << outcome.summary << "\n";
@@ -288,6 +363,28 @@ int run_farm(const FarmRunOptions& options) {
   MF_CHECK(world_rank != 0 || (topology.is_group_leader() && topology.group_index() == 0), Error,
            "world rank 0 must lead group 0 (it hosts the coordinator)");
   MF_LOG(Info, "farm") << topology.describe();
+  // Collective: the ranks on rank 0's node share its host memory (the CPU batch budget).
+  const int node_ranks = world.split_shared_memory(0).size();
+  if (world_rank == 0) {
+    BatchPlanInputs inputs;
+    inputs.facts = &startup->job.model.facts;
+    inputs.free_bytes = free_bytes_per_rank(startup->job, bundle->device(), node_ranks);
+    inputs.element_bytes = bundle->device().is_cuda() ? 2 : 4;
+    inputs.sequence_parallel = layout.sequence_parallel();
+    inputs.batch_max = startup->job.resources.batch_max;
+    inputs.groups = topology.num_groups();
+    inputs.saturation_tokens =
+        bundle->device().is_cuda() ? kGpuSaturationTokens : kCpuSaturationTokens;
+    const BatchPlan batches = farm_batches(*startup->ledger, startup->job, startup->plans, inputs);
+    startup->scheduler->set_batches(batches.batches);
+    size_t batched = 0;
+    for (const std::vector<size_t>& batch : batches.batches) batched += batch.size();
+    MF_LOG(Info, "farm") << "batching: " << batched << " of " << startup->plans.size()
+                         << " assets in " << batches.batches.size() << " batches of up to "
+                         << batches.largest << " (resources.batch_max "
+                         << startup->job.resources.batch_max << ", "
+                         << inputs.free_bytes / (1024 * 1024) << " MiB free per rank)";
+  }
   // Presets with experts: the worker builds the denoiser over whichever expert it loads.
   std::unique_ptr<rank::GroupDenoiser> denoiser;
   if (!bundle->preset().has_experts()) {

@@ -192,7 +192,9 @@ report::JobReport read_job_report(const std::string& state_dir) {
     (is_assembly(task) ? assembly : segment) += seconds;
     forward += forward_seconds;
     ReportAsset* asset = find(asset_id);
-    if (asset == nullptr) continue;
+    // A batch member handed back unrun (a batch-mate failed, or the batch ran out of memory) made
+    // no attempt of its own: its time counts above, not as one of its tries.
+    if (asset == nullptr || outcome == "requeued") continue;
     ++asset->attempts;
     if (outcome == "failed") {
       ++asset->failed_attempts;

@@ -2,6 +2,8 @@
 
 #include "core/check.h"
 
+#include <utility>
+
 namespace motionfarm::coordinator {
 
 const char* to_string(TaskState state) {
@@ -32,13 +34,50 @@ const char* to_string(AssetState state) {
   return "?";
 }
 
-Scheduler::Scheduler(WorkGraph graph, int max_attempts, int64_t max_parked)
+Scheduler::Scheduler(WorkGraph graph, int max_attempts, int64_t max_parked,
+                     std::vector<std::vector<size_t>> batches)
     : graph_(std::move(graph)), max_attempts_(max_attempts), max_parked_(max_parked) {
   MF_CHECK_GE(max_attempts, 1, ConfigError, "max_attempts must be at least 1");
   MF_CHECK_GE(max_parked, 1, ConfigError, "at least one asset must be allowed to park");
   tasks_.resize(graph_.tasks().size());
   assets_.resize(graph_.assets().size());
+  assign_batches(std::move(batches));
   for (size_t a = 0; a < assets_.size(); ++a) make_ready(graph_.asset_tasks(a).front());
+}
+
+void Scheduler::set_batches(std::vector<std::vector<size_t>> batches) {
+  MF_CHECK_EQ(running_, 0, Error, "set_batches after scheduling started");
+  assign_batches(std::move(batches));
+  for (size_t task = 0; task < tasks_.size(); ++task) {
+    TaskSlot& slot = tasks_[task];
+    if (slot.state != TaskState::kReady) continue;
+    if (slot.held) {  // offered again, then held again below if the new batches say so
+      slot.held = false;
+      ready_[bucket_of(task)].insert(key_of(task));
+      ++ready_count_;
+    }
+    if (batch_of_task(task) >= 0 && mate_behind(task)) {
+      remove_ready(task);
+      slot.held = true;
+    }
+  }
+}
+
+void Scheduler::assign_batches(std::vector<std::vector<size_t>> batches) {
+  batches_ = std::move(batches);
+  batch_of_asset_.assign(assets_.size(), -1);
+  batch_limit_.clear();
+  for (size_t b = 0; b < batches_.size(); ++b) {
+    const std::vector<size_t>& members = batches_[b];
+    for (size_t a : members) {
+      MF_CHECK(a < assets_.size() && batch_of_asset_[a] < 0, ConfigError,
+               "batch " << b << " names an asset that is unknown or already in a batch");
+      MF_CHECK_EQ(graph_.asset_tasks(a).size(), graph_.asset_tasks(members.front()).size(),
+                  ConfigError, "the members of a batch must have chains of the same tasks");
+      batch_of_asset_[a] = static_cast<int64_t>(b);
+    }
+    batch_limit_.push_back(static_cast<int64_t>(members.size()));
+  }
 }
 
 Scheduler::ReadyKey Scheduler::key_of(size_t task) const {
@@ -55,8 +94,97 @@ Scheduler::Bucket Scheduler::bucket_of(size_t task) const {
 
 void Scheduler::make_ready(size_t task) {
   tasks_[task].state = TaskState::kReady;
-  ready_[bucket_of(task)].insert(key_of(task));
-  ++ready_count_;
+  const int64_t batch = batch_of_task(task);
+  if (batch >= 0 && mate_behind(task)) {
+    tasks_[task].held = true;
+  } else {
+    ready_[bucket_of(task)].insert(key_of(task));
+    ++ready_count_;
+  }
+  // This asset caught up: batch-mates held for it may go.
+  if (batch >= 0) release_held(batch);
+}
+
+int64_t Scheduler::batch_of_task(size_t task) const {
+  const TaskNode& node = graph_.tasks()[task];
+  if (node.kind != TaskKind::kSegment) return -1;  // assemblies run alone
+  const int64_t batch = batch_of_asset_[node.asset];
+  return batch >= 0 && batches_[static_cast<size_t>(batch)].size() > 1 ? batch : -1;
+}
+
+bool Scheduler::mate_behind(size_t task) const {
+  const TaskNode& node = graph_.tasks()[task];
+  const size_t place = task - graph_.asset_tasks(node.asset).front();
+  const auto batch = static_cast<size_t>(batch_of_asset_[node.asset]);
+  // A mate still running this place (its report not in yet: a batch ends with one report per
+  // member) is waited for too, so a requeued batch forms again whole; unless the batch was split
+  // for memory, whose halves run this place one after another.
+  const bool whole = batch_limit_[batch] >= static_cast<int64_t>(batches_[batch].size());
+  for (size_t mate : batches_[batch]) {
+    if (mate == node.asset || assets_[mate].state != AssetState::kPending) continue;
+    const std::vector<size_t>& chain = graph_.asset_tasks(mate);
+    if (place >= chain.size()) continue;
+    const TaskState state = tasks_[chain[place]].state;
+    if (state == TaskState::kBlocked || (whole && state == TaskState::kRunning)) return true;
+  }
+  return false;
+}
+
+void Scheduler::release_held(int64_t batch) {
+  for (size_t mate : batches_[static_cast<size_t>(batch)]) {
+    for (size_t task : graph_.asset_tasks(mate)) {
+      TaskSlot& slot = tasks_[task];
+      if (!slot.held || mate_behind(task)) continue;
+      slot.held = false;
+      ready_[bucket_of(task)].insert(key_of(task));
+      ++ready_count_;
+    }
+  }
+}
+
+std::vector<size_t> Scheduler::next_tasks(int64_t loaded) {
+  const std::optional<size_t> chosen = next_task(loaded);
+  if (!chosen) return {};
+  const int64_t batch = batch_of_task(*chosen);
+  if (batch < 0) return {*chosen};
+  const TaskNode& node = graph_.tasks()[*chosen];
+  const size_t place = *chosen - graph_.asset_tasks(node.asset).front();
+  std::vector<size_t> tasks;
+  int64_t taken = 1;  // the chosen task
+  for (size_t mate : batches_[static_cast<size_t>(batch)]) {
+    const size_t task = graph_.asset_tasks(mate)[place];
+    if (task == *chosen) {
+      tasks.push_back(task);
+      continue;
+    }
+    const TaskSlot& slot = tasks_[task];
+    if (taken >= batch_limit_[static_cast<size_t>(batch)] || slot.state != TaskState::kReady ||
+        slot.held || assets_[mate].state != AssetState::kPending) {
+      continue;
+    }
+    remove_ready(task);
+    tasks_[task].state = TaskState::kRunning;
+    ++running_;
+    update_parked(mate);
+    tasks.push_back(task);
+    ++taken;
+  }
+  return tasks;
+}
+
+bool Scheduler::shrink_batch(size_t task) {
+  const TaskNode& node = graph_.tasks()[task];
+  const int64_t batch = batch_of_asset_[node.asset];
+  if (batch < 0) return false;
+  int64_t& limit = batch_limit_[static_cast<size_t>(batch)];
+  if (limit <= 1) return false;
+  limit = (limit + 1) / 2;  // 4 -> 2 -> 1, 3 -> 2 -> 1
+  return true;
+}
+
+int64_t Scheduler::batch_limit(size_t task) const {
+  const int64_t batch = batch_of_asset_[graph_.tasks()[task].asset];
+  return batch < 0 ? 1 : batch_limit_[static_cast<size_t>(batch)];
 }
 
 void Scheduler::remove_ready(size_t task) {
@@ -108,6 +236,7 @@ void Scheduler::restore_done(size_t task) {
   if (slot.state == TaskState::kReady) remove_ready(task);
   MF_CHECK(slot.state != TaskState::kRunning, Error, "restore_done after scheduling started");
   slot.state = TaskState::kDone;
+  slot.held = false;
   const TaskNode& node = graph_.tasks()[task];
   const std::vector<size_t>& chain = graph_.asset_tasks(node.asset);
   if (task == chain.back()) {
@@ -128,8 +257,11 @@ void Scheduler::fail_asset(size_t asset, const std::string& reason) {
     if (t.state == TaskState::kReady) remove_ready(task);
     if (t.state == TaskState::kRunning) --running_;
     if (t.state != TaskState::kDone) t.state = TaskState::kDropped;
+    t.held = false;
   }
   update_parked(asset);
+  // A failed asset no longer holds its batch-mates back.
+  if (batch_of_asset_[asset] >= 0) release_held(batch_of_asset_[asset]);
 }
 
 std::optional<size_t> Scheduler::next_task(int64_t loaded) {

@@ -18,6 +18,13 @@
 // high-noise expert runs high phases until the batch is full, then swaps and drains the low
 // phases. With N one-segment assets, one group and max_parked = b, that is at most ⌈N / b⌉ × 2
 // expert loads; any group holding the low-noise expert takes the parked assets' low phases.
+//
+// Batches (farm batching, coordinator/batch_plan.h): assets with one batch key sample their
+// segments together, one forward per step. A batched asset's segment task waits (held, not yet
+// offered) until every live batch-mate has reached the same place of its chain, and next_tasks()
+// hands out the task together with its ready batch-mates, so a batch always runs with the same
+// members — a rerun forms the same batches, and each member's latents stay bitwise those of an
+// uninterrupted run. A member whose asset failed no longer holds the others back.
 #pragma once
 
 #include <cstdint>
@@ -57,10 +64,17 @@ inline constexpr int64_t kNoExpert = -1;
 class Scheduler {
  public:
   // Every asset's first segment starts ready. max_attempts >= 1; max_parked >= 1 (only graphs
-  // with expert phases park assets).
-  Scheduler(WorkGraph graph, int max_attempts, int64_t max_parked = INT64_MAX);
+  // with expert phases park assets). `batches`: the assets (indices) of each batch, in the order
+  // a batch lists its members; every member's chain has the same tasks (one batch key); an asset
+  // in none runs alone.
+  Scheduler(WorkGraph graph, int max_attempts, int64_t max_parked = INT64_MAX,
+            std::vector<std::vector<size_t>> batches = {});
 
   const WorkGraph& graph() const { return graph_; }
+
+  // Before the first next_task() (after restore_done, say): the batches, as the constructor's
+  // `batches`, replacing any given before.
+  void set_batches(std::vector<std::vector<size_t>> batches);
 
   // Before the first next_task(): `task` finished in an earlier run (the ledger says so).
   // Its successor becomes ready; an assembly marks the asset done.
@@ -71,8 +85,19 @@ class Scheduler {
   // The next task for a free group that holds expert `loaded` (kNoExpert: none), now running;
   // nullopt when nothing may run (work may still be running, or everything is settled).
   std::optional<size_t> next_task(int64_t loaded = kNoExpert);
+  // next_task() and, when that is a batched asset's segment task, its batch-mates' tasks at the
+  // same place that are ready (at most the batch's limit in all), all running now, in the batch's
+  // member order. Empty when nothing may run.
+  std::vector<size_t> next_tasks(int64_t loaded = kNoExpert);
+  // A batch that ran out of memory: at most half as many of its members run together from now
+  // on. False when `task`'s batch already runs one at a time (or it has none).
+  bool shrink_batch(size_t task);
+  // The most members of `task`'s batch that run together (1 for an asset in no batch).
+  int64_t batch_limit(size_t task) const;
   void succeeded(size_t task);
   FailureOutcome failed(size_t task, const std::string& error);
+  // Back to the ready set without using up an attempt: the task was stopped (a pre-emption, a
+  // killed run) or not run because a batch-mate failed.
   void interrupted(size_t task);
 
   TaskState task_state(size_t task) const { return tasks_[task].state; }
@@ -99,11 +124,19 @@ class Scheduler {
   // The best ready task needing `expert` that may start now; nullopt when none.
   std::optional<ReadyKey> best_for(int64_t expert) const;
   void set_parked(size_t asset, bool parked);
+  void assign_batches(std::vector<std::vector<size_t>> batches);
+  // Batches: the batch of `task`'s asset when `task` is a segment task of a batched asset (-1
+  // otherwise), and whether a live batch-mate is still behind `task`'s place in its chain.
+  int64_t batch_of_task(size_t task) const;
+  bool mate_behind(size_t task) const;
+  // Offers the held tasks of `batch` whose batch-mates have all caught up.
+  void release_held(int64_t batch);
   void update_parked(size_t asset);
 
   struct TaskSlot {
     TaskState state = TaskState::kBlocked;
     int failures = 0;
+    bool held = false;  // ready, but not offered until its batch-mates catch up
   };
   struct AssetSlot {
     AssetState state = AssetState::kPending;
@@ -120,6 +153,9 @@ class Scheduler {
   int64_t ready_count_ = 0;
   int64_t running_ = 0;
   int64_t parked_ = 0;
+  std::vector<std::vector<size_t>> batches_;
+  std::vector<int64_t> batch_of_asset_;  // -1: none
+  std::vector<int64_t> batch_limit_;
 };
 
 }  // namespace motionfarm::coordinator

@@ -4,6 +4,7 @@
 // gpu_runtime_none.cpp otherwise; callers never need to know which.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace motionfarm::parallel {
@@ -25,5 +26,9 @@ GpuRuntimeInfo probe_gpu_runtime();
 // the calling thread's current CUDA device. Returns "" when it is, otherwise why not (a build
 // without CUDA, or the runtime's error). Never throws.
 std::string select_gpu(int device);
+
+// The free and total memory of the calling thread's current CUDA device, in bytes; false (and
+// both 0) without CUDA or when the runtime cannot say. Never throws.
+bool current_gpu_memory(int64_t* free_bytes, int64_t* total_bytes);
 
 }  // namespace motionfarm::parallel

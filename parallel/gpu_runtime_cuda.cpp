@@ -35,4 +35,17 @@ std::string select_gpu(int device) {
   return "cudaSetDevice(" + std::to_string(device) + "): " + cudaGetErrorString(error);
 }
 
+bool current_gpu_memory(int64_t* free_bytes, int64_t* total_bytes) {
+  size_t free_memory = 0, total_memory = 0;
+  *free_bytes = 0;
+  *total_bytes = 0;
+  if (cudaMemGetInfo(&free_memory, &total_memory) != cudaSuccess) {
+    cudaGetLastError();  // as above
+    return false;
+  }
+  *free_bytes = static_cast<int64_t>(free_memory);
+  *total_bytes = static_cast<int64_t>(total_memory);
+  return true;
+}
+
 }  // namespace motionfarm::parallel

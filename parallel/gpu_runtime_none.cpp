@@ -11,4 +11,10 @@ GpuRuntimeInfo probe_gpu_runtime() {
 
 std::string select_gpu(int /*device*/) { return "built without CUDA"; }
 
+bool current_gpu_memory(int64_t* free_bytes, int64_t* total_bytes) {
+  *free_bytes = 0;
+  *total_bytes = 0;
+  return false;
+}
+
 }  // namespace motionfarm::parallel

@@ -17,9 +17,13 @@ model::VelocityFn conditioned_velocity(const DenoiserBackend& backend,
                const at::Tensor& x, double timestep) {
       model::DiTInputs inputs;
       inputs.x = x;
-      inputs.t = per_token
-                     ? first_frame_token_timesteps(latent, patch, timestep, multiple).to(x.device())
-                     : at::full({1}, timestep, x.options().dtype(at::kFloat));
+      // One timestep per sample (a batch samples its members in lockstep: the same step).
+      const int64_t batch = x.size(0);
+      inputs.t = per_token ? first_frame_token_timesteps(latent, patch, timestep, multiple)
+                                 .expand({batch, -1})
+                                 .contiguous()
+                                 .to(x.device())
+                           : at::full({batch}, timestep, x.options().dtype(at::kFloat));
       inputs.context = context;
       if (conditioning.y.defined()) inputs.y = conditioning.y;
       if (conditioning.clip_fea.defined()) inputs.clip_fea = conditioning.clip_fea;

@@ -20,6 +20,8 @@ const char* to_string(ReportKind kind) {
       return "interrupted";
     case ReportKind::kProgress:
       return "progress";
+    case ReportKind::kRequeued:
+      return "requeued";
   }
   return "?";
 }
@@ -113,7 +115,7 @@ FarmTask task_from_json(const json& j) {
 
 ReportKind parse_report_kind(const std::string& text) {
   for (ReportKind kind : {ReportKind::kReady, ReportKind::kDone, ReportKind::kFailed,
-                          ReportKind::kInterrupted, ReportKind::kProgress}) {
+                          ReportKind::kInterrupted, ReportKind::kProgress, ReportKind::kRequeued}) {
     if (text == to_string(kind)) return kind;
   }
   throw CommError("farm message: unknown report kind '" + text + "'");
@@ -139,7 +141,9 @@ FarmTask decode_task(const std::string& text) {
 
 std::string encode(const Assignment& assignment) {
   if (assignment.stop) return json{{"stop", true}, {"reason", assignment.stop_reason}}.dump();
-  return json{{"stop", false}, {"task", to_json(assignment.task)}}.dump();
+  json tasks = json::array();
+  for (const FarmTask& task : assignment.tasks) tasks.push_back(to_json(task));
+  return json{{"stop", false}, {"tasks", tasks}}.dump();
 }
 
 Assignment decode_assignment(const std::string& text) {
@@ -149,7 +153,7 @@ Assignment decode_assignment(const std::string& text) {
     if (assignment.stop) {
       assignment.stop_reason = j.at("reason").get<std::string>();
     } else {
-      assignment.task = task_from_json(j.at("task"));
+      for (const json& task : j.at("tasks")) assignment.tasks.push_back(task_from_json(task));
     }
     return assignment;
   });
@@ -175,7 +179,9 @@ std::string encode(const TaskReport& r) {
               {"steps", r.steps},
               {"expert_loaded", r.expert_loaded},
               {"expert_load_seconds", r.expert_load_seconds},
-              {"resident_expert", r.resident_expert}}
+              {"resident_expert", r.resident_expert},
+              {"batch_remaining", r.batch_remaining},
+              {"batch_size", r.batch_size}}
       .dump();
 }
 
@@ -202,6 +208,8 @@ TaskReport decode_report(const std::string& text) {
     r.expert_loaded = j.at("expert_loaded").get<int64_t>();
     r.expert_load_seconds = j.at("expert_load_seconds").get<double>();
     r.resident_expert = j.at("resident_expert").get<int64_t>();
+    r.batch_remaining = j.at("batch_remaining").get<int64_t>();
+    r.batch_size = j.at("batch_size").get<int64_t>();
     return r;
   });
 }

@@ -74,7 +74,9 @@ struct FarmTask {
   AssetRender asset;
 };
 
-enum class ReportKind { kReady, kDone, kFailed, kInterrupted, kProgress };
+// kRequeued: a batch member that did not run because another member failed (farm batching): its
+// task goes back to the ready set without using up an attempt.
+enum class ReportKind { kReady, kDone, kFailed, kInterrupted, kProgress, kRequeued };
 const char* to_string(ReportKind kind);
 
 struct OutputRecord {
@@ -85,8 +87,9 @@ struct OutputRecord {
 };
 
 // Leader -> coordinator. kReady asks for work (also the first message); kDone/kFailed/
-// kInterrupted end a task and ask for the next; kProgress (after each sampling step) needs no
-// answer and doubles as the group's heartbeat.
+// kInterrupted/kRequeued end a task and ask for the next; kProgress (after each sampling step)
+// needs no answer and doubles as the group's heartbeat. A batch ends with one report per member,
+// in the assignment's order; only the last (batch_remaining 0) asks for the next work.
 struct TaskReport {
   ReportKind kind = ReportKind::kReady;
   int group = 0;
@@ -98,22 +101,28 @@ struct TaskReport {
   std::string latent_checksum;  // segment kDone: the store's settings hash (latent_checkpoint.h)
   int64_t resumed_at_step = 0;  // segment: the step a stored state let it start at (0: none)
   std::vector<OutputRecord> outputs;
-  double seconds = 0.0;          // wall time of the task on the leader
-  double forward_seconds = 0.0;  // of which in the DiT forward
-  int64_t step = 0;              // kProgress: steps done
+  // Wall time of the task on the leader, of which in the DiT forward; a batch member's share of
+  // its batch's (the batch's ÷ its members), so sums over tasks are the group's time.
+  double seconds = 0.0;
+  double forward_seconds = 0.0;
+  int64_t step = 0;  // kProgress: steps done
   int64_t steps = 0;
   // Presets with experts: the expert the group loaded for this task (-1: it already held the
   // task's expert, or the task needs none) and how long that took; the expert it holds now.
   int64_t expert_loaded = -1;
   double expert_load_seconds = 0.0;
   int64_t resident_expert = -1;
+  int64_t batch_remaining = 0;  // member reports of the same batch still to come
+  int64_t batch_size = 1;       // members in the batch this task ran in
 };
 
-// Coordinator -> leader: a task, or stop (no more work, or the job is stopping).
+// Coordinator -> leader: work, or stop (no more work, or the job is stopping). The work is one
+// task, or a batch: segment tasks at the same place of assets that share a batch key (one latent
+// shape and schedule), sampled together in one forward per step (docs/farm.md "Batching").
 struct Assignment {
   bool stop = false;
   std::string stop_reason;
-  FarmTask task;
+  std::vector<FarmTask> tasks;
 };
 
 std::string encode(const Assignment& assignment);

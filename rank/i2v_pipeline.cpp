@@ -160,6 +160,60 @@ SamplingCheckpoint I2VPipeline::sample_steps(const PreparedRender& prepared,
   return run_sampling(velocity, prepared.noise, options, prepared.conditioning, observer, resume);
 }
 
+namespace {
+
+// [B, ...]: the members' tensors one after another (undefined when the first member has none).
+at::Tensor stack_members(const std::vector<at::Tensor>& tensors) {
+  if (tensors.empty() || !tensors.front().defined()) return at::Tensor();
+  return tensors.size() == 1 ? tensors.front() : at::cat(tensors, 0);
+}
+
+// A prompt's states zero-padded to the DiT's text_len, as the DiT pads any shorter context, so
+// prompts of different lengths stack.
+at::Tensor padded_context(const at::Tensor& states, int64_t text_len) {
+  MF_CHECK_LE(states.size(1), text_len, ConfigError,
+              "a prompt's text states are longer than the model's text_len");
+  return at::constant_pad_nd(states, {0, 0, 0, text_len - states.size(1)}, 0.0);
+}
+
+}  // namespace
+
+std::vector<SamplingCheckpoint> I2VPipeline::sample_batch(const std::vector<BatchRender>& members,
+                                                          const RenderRequest& request,
+                                                          int64_t stop_before_step,
+                                                          const BatchStepObserver& observer) const {
+  MF_CHECK(!members.empty(), Error, "a batch needs at least one member");
+  const ModelPreset& preset = bundle_.preset();
+  const int64_t text_len = preset.dit.text_len;
+  // The batch as one render: every conditioning tensor stacked along dim 0.
+  PreparedRender stacked;
+  stacked.latent = members.front().prepared->latent;
+  stacked.size = members.front().prepared->size;
+  std::vector<at::Tensor> prompts, negatives, ys, clips;
+  std::vector<BatchMember> runs;
+  for (const BatchRender& member : members) {
+    const PreparedRender& p = *member.prepared;
+    MF_CHECK(p.latent.sizes() == stacked.latent.sizes(), ConfigError,
+             "the members of a batch must share one latent shape: " << member.label << " has "
+                                                                    << p.noise.sizes());
+    prompts.push_back(padded_context(p.prompts.prompt, text_len));
+    negatives.push_back(padded_context(p.prompts.negative_prompt, text_len));
+    ys.push_back(p.conditioning.y);
+    clips.push_back(p.conditioning.clip_fea);
+    runs.push_back(BatchMember{p.noise, &p.conditioning, member.resume, member.label});
+  }
+  stacked.prompts.prompt = stack_members(prompts);
+  stacked.prompts.negative_prompt = stack_members(negatives);
+  stacked.conditioning.kind = members.front().prepared->conditioning.kind;
+  stacked.conditioning.y = stack_members(ys);
+  stacked.conditioning.clip_fea = stack_members(clips);
+  const model::VelocityFn velocity =
+      render_velocity(preset, denoisers_, stacked, guidance_per_dit(preset, request.guidance));
+  SamplingOptions options = sampling_options(request);
+  options.stop_before_step = stop_before_step;
+  return run_batch_sampling(velocity, runs, options, observer);
+}
+
 RenderResult I2VPipeline::render(const RenderRequest& request, const StepObserver& observer) {
   MF_CHECK(!request.output_path.empty(), InputError, "no output: pass --out PATH");
   RenderResult result;

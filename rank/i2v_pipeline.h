@@ -83,6 +83,13 @@ SamplingOptions sampling_options(const RenderRequest& request);
 std::vector<model::ExpertPhase> render_phases(const ModelPreset& preset,
                                               const RenderRequest& request);
 
+// One member of a batch (I2VPipeline::sample_batch): its prepared render and where it resumes.
+struct BatchRender {
+  const PreparedRender* prepared = nullptr;    // borrowed
+  const SamplingCheckpoint* resume = nullptr;  // nullptr: from the start; else as the others'
+  std::string label;                           // names the member in errors
+};
+
 class I2VPipeline {
  public:
   // Borrows both; they must outlive the pipeline. `denoiser` must run the preset's DiT config.
@@ -108,6 +115,14 @@ class I2VPipeline {
   SamplingCheckpoint sample_steps(const PreparedRender& prepared, const RenderRequest& request,
                                   int64_t stop_before_step, const StepObserver& observer = {},
                                   const SamplingCheckpoint* resume = nullptr) const;
+  // sample_steps for a batch of renders of one latent shape and one sampler, steps, shift and
+  // guidance (`request`'s): one forward over all of them per guidance branch and step. One
+  // checkpoint per member, in order. Throws BatchMemberError for a member whose latents go
+  // NaN/Inf, ConfigError for members of different shapes.
+  std::vector<SamplingCheckpoint> sample_batch(const std::vector<BatchRender>& members,
+                                               const RenderRequest& request,
+                                               int64_t stop_before_step,
+                                               const BatchStepObserver& observer = {}) const;
 
  private:
   ModelBundle& bundle_;

@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
+#include "core/check.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "io/checkpoint_interval.h"
@@ -116,38 +118,52 @@ double now_seconds() {
 
 StateCheckpointer::StateCheckpointer(io::LatentStore& store, int segment, int64_t num_steps,
                                      int64_t every)
-    : store_(store),
-      segment_(segment),
+    : StateCheckpointer(std::vector<Target>{Target{&store, segment}}, num_steps, every) {}
+
+StateCheckpointer::StateCheckpointer(std::vector<Target> targets, int64_t num_steps, int64_t every)
+    : targets_(std::move(targets)),
       num_steps_(num_steps),
       interval_(every > 0 ? every : 0),
       step_start_(now_seconds()) {}
 
 void StateCheckpointer::after_step(int64_t step_index, const SamplingCheckpoint& after,
                                    bool stopping) {
+  after_step(step_index, std::vector<SamplingCheckpoint>{after}, stopping);
+}
+
+void StateCheckpointer::after_step(int64_t step_index, const std::vector<SamplingCheckpoint>& after,
+                                   bool stopping) {
+  MF_CHECK_EQ(after.size(), targets_.size(), Error,
+              "a batch checkpoint needs one state per member");
   const double step_seconds = now_seconds() - step_start_;
   const int64_t steps_done = step_index + 1;
   if (steps_done >= num_steps_) return;  // the final latents are written next
   const bool due = interval_ > 0 ? steps_done % interval_ == 0 : true;
   if (stopping || due) {
     const double start = now_seconds();
-    try {
-      store_.write_state(segment_, to_stored_state(after));
-    } catch (const Error& error) {
-      // A state is insurance, not output: the render goes on (and its group stays in step); a
-      // resume then starts from the last state that was written, or from step 0.
-      MF_LOG(Warn, "checkpoint") << "segment " << segment_ << ": the sampling state after step "
-                                 << steps_done
-                                 << " was not written, rendering on: " << error.what();
-      step_start_ = now_seconds();
-      return;
+    bool all_written = true;
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      const Target& target = targets_[i];
+      try {
+        target.store->write_state(target.segment, to_stored_state(after[i]));
+        ++written_;
+      } catch (const Error& error) {
+        // A state is insurance, not output: the render goes on (and its group stays in step); a
+        // resume then starts from the last state that was written, or from step 0.
+        MF_LOG(Warn, "checkpoint") << "segment " << target.segment << " of " << target.store->path()
+                                   << ": the sampling state after step " << steps_done
+                                   << " was not written, rendering on: " << error.what();
+        all_written = false;
+      }
     }
-    ++written_;
-    if (interval_ == 0) {
+    if (all_written && interval_ == 0) {
       interval_ = io::checkpoint_interval_steps(std::max(step_seconds, 1e-6),
                                                 std::max(now_seconds() - start, 1e-6));
-      MF_LOG(Info, "checkpoint") << "segment " << segment_ << ": a state every " << interval_
-                                 << " steps (step " << step_seconds << " s, state write "
-                                 << now_seconds() - start << " s)";
+      MF_LOG(Info, "checkpoint") << "segment " << targets_.front().segment << ": a state every "
+                                 << interval_ << " steps (step " << step_seconds
+                                 << " s, state write " << now_seconds() - start << " s, "
+                                 << targets_.size() << (targets_.size() == 1 ? " store" : " stores")
+                                 << ")";
     }
   }
   step_start_ = now_seconds();

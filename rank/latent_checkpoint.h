@@ -13,6 +13,7 @@
 #include <ATen/ATen.h>
 
 #include <string>
+#include <vector>
 
 #include "io/latent_store.h"
 #include "rank/farm_task.h"
@@ -43,20 +44,31 @@ SamplingCheckpoint from_stored_state(const io::SamplingState& state);
 // the sampling time (io/checkpoint_interval.h): the first state is written after the first step,
 // which measures both. The final step's state is never written (the segment's latents follow). A
 // state that cannot be written (disk full) is logged and skipped: the render goes on.
+//
+// A batch (several assets sampled in one forward, in lockstep) writes every member's state at the
+// same steps, so a rerun finds them all at one step and resumes the batch there together.
 class StateCheckpointer {
  public:
-  // Borrows `store`, which must outlive this.
+  // One member's store and the segment it renders; the store is borrowed and must outlive this.
+  struct Target {
+    io::LatentStore* store = nullptr;
+    int segment = 0;
+  };
+
   StateCheckpointer(io::LatentStore& store, int segment, int64_t num_steps, int64_t every = 0);
+  // A batch: one target per member, in the order of the checkpoints after_step receives.
+  StateCheckpointer(std::vector<Target> targets, int64_t num_steps, int64_t every = 0);
 
   // After step `step_index` (0-based); `stopping`: the run ends at this boundary.
   void after_step(int64_t step_index, const SamplingCheckpoint& after, bool stopping);
+  // A batch: one checkpoint per target.
+  void after_step(int64_t step_index, const std::vector<SamplingCheckpoint>& after, bool stopping);
 
   int64_t interval() const { return interval_; }  // 0 until chosen
   int64_t states_written() const { return written_; }
 
  private:
-  io::LatentStore& store_;
-  int segment_;
+  std::vector<Target> targets_;
   int64_t num_steps_;
   int64_t interval_;
   int64_t written_ = 0;

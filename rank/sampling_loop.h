@@ -12,8 +12,11 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "model/flow_schedule.h"
 #include "model/sampler.h"
@@ -53,6 +56,44 @@ SamplingCheckpoint run_sampling(const model::VelocityFn& velocity, const at::Ten
                                 const ImageConditioning& conditioning,
                                 const StepObserver& observer = {},
                                 const SamplingCheckpoint* resume = nullptr);
+
+// A batch: several renders of one latent shape and one schedule sampled in lockstep, each
+// velocity call one forward over all of them ([B, z, T, h, w]). Each member keeps its own sampler,
+// noise and first frame; they share the velocity (the batched prompts and conditioning). A
+// member's result equals its render alone up to float rounding (a B > 1 matmul may round
+// differently), and bitwise that of any run of the same batch.
+struct BatchMember {
+  at::Tensor noise;                                 // [1, z, T, h, w], as run_sampling's
+  const ImageConditioning* conditioning = nullptr;  // ti2v: its first frame; borrowed
+  const SamplingCheckpoint* resume = nullptr;       // every member resumes at the same step
+  std::string label;                                // "'<asset>' segment 1": named in errors
+};
+
+// One member's latent went NaN/Inf: `error` is its NonFiniteError; the others were sound.
+class BatchMemberError : public std::exception {
+ public:
+  BatchMemberError(size_t member, std::exception_ptr error)
+      : member_(member), error_(std::move(error)) {}
+  const char* what() const noexcept override { return "a batch member failed"; }
+  size_t member() const { return member_; }
+  const std::exception_ptr& error() const { return error_; }
+
+ private:
+  size_t member_;
+  std::exception_ptr error_;
+};
+
+// After each step: one checkpoint per member, in member order.
+using BatchStepObserver =
+    std::function<void(int64_t step_index, const std::vector<SamplingCheckpoint>& after)>;
+
+// run_sampling for a batch: `velocity` receives the members' latents stacked along dim 0. Throws
+// BatchMemberError for a member whose latent is not finite, CheckpointError when the members'
+// resume points differ, and what run_sampling throws for the options.
+std::vector<SamplingCheckpoint> run_batch_sampling(const model::VelocityFn& velocity,
+                                                   const std::vector<BatchMember>& members,
+                                                   const SamplingOptions& options,
+                                                   const BatchStepObserver& observer = {});
 
 // run_sampling's latent: the final one when the run goes to the end.
 at::Tensor sample_latents(const model::VelocityFn& velocity, const at::Tensor& noise,

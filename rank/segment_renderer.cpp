@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <string>
 #include <utility>
 
 #include "core/check.h"
@@ -100,19 +101,10 @@ SegmentRenderer::SegmentRenderer(ModelBundle& bundle, ExpertDenoisers denoisers)
 
 at::Tensor SegmentRenderer::render_segment(const FarmTask& task, const SegmentStart& start,
                                            const StepObserver& observer) {
-  const AssetRender& asset = task.asset;
-  const int64_t k = task.segment_index;
-  const at::Tensor latent = render_phase(task, start, -1, observer).latent;
-  if (k == 0 || !asset.color_match) return latent;
-  MF_CHECK(
-      start.anchor_latents.defined(), Error,
-      "segment " << k << " of '" << asset.id << "' needs segment 0's latents to match colours");
-  return match_latent_colours(latent, start.anchor_latents);
+  return finish_segment(task, start, render_phase(task, start, -1, observer).latent);
 }
 
-SamplingCheckpoint SegmentRenderer::render_phase(const FarmTask& task, const SegmentStart& start,
-                                                 int64_t stop_before_step,
-                                                 const StepObserver& observer) {
+PreparedRender SegmentRenderer::prepare_segment(const FarmTask& task, const SegmentStart& start) {
   const AssetRender& asset = task.asset;
   check_supported(asset);
   const int64_t k = task.segment_index;
@@ -135,8 +127,54 @@ SamplingCheckpoint SegmentRenderer::render_phase(const FarmTask& task, const Seg
         model::seeded_normal(model::NoiseKey{asset.seed, asset.id, k}, prepared.latent.sizes())
             .to(bundle_.device());
   }
-  return pipeline_.sample_steps(prepared, request, stop_before_step, observer,
+  return prepared;
+}
+
+SamplingCheckpoint SegmentRenderer::render_phase(const FarmTask& task, const SegmentStart& start,
+                                                 int64_t stop_before_step,
+                                                 const StepObserver& observer) {
+  const PreparedRender prepared = prepare_segment(task, start);
+  return pipeline_.sample_steps(prepared, segment_request(task.asset, task.segment_index),
+                                stop_before_step, observer,
                                 start.resume ? &*start.resume : nullptr);
+}
+
+std::vector<SamplingCheckpoint> SegmentRenderer::render_batch_phase(
+    const std::vector<BatchSegment>& members, int64_t stop_before_step,
+    const BatchStepObserver& observer) {
+  MF_CHECK(!members.empty(), Error, "a batch needs at least one member");
+  std::vector<PreparedRender> prepared;
+  for (size_t m = 0; m < members.size(); ++m) {
+    try {
+      prepared.push_back(prepare_segment(*members[m].task, *members[m].start));
+    } catch (const CommError&) {
+      throw;  // not the member's fault: the group is broken
+    } catch (const std::exception&) {
+      throw BatchMemberError(m, std::current_exception());
+    }
+  }
+  std::vector<BatchRender> renders;
+  for (size_t m = 0; m < members.size(); ++m) {
+    const FarmTask& task = *members[m].task;
+    const SegmentStart& start = *members[m].start;
+    renders.push_back(
+        BatchRender{&prepared[m], start.resume ? &*start.resume : nullptr,
+                    "'" + task.asset.id + "' segment " + std::to_string(task.segment_index)});
+  }
+  const FarmTask& first = *members.front().task;
+  return pipeline_.sample_batch(renders, segment_request(first.asset, first.segment_index),
+                                stop_before_step, observer);
+}
+
+at::Tensor SegmentRenderer::finish_segment(const FarmTask& task, const SegmentStart& start,
+                                           const at::Tensor& latent) const {
+  const AssetRender& asset = task.asset;
+  const int64_t k = task.segment_index;
+  if (k == 0 || !asset.color_match) return latent;
+  MF_CHECK(
+      start.anchor_latents.defined(), Error,
+      "segment " << k << " of '" << asset.id << "' needs segment 0's latents to match colours");
+  return match_latent_colours(latent, start.anchor_latents);
 }
 
 std::vector<OutputRecord> SegmentRenderer::assemble(const FarmTask& task,

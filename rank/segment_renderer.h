@@ -60,6 +60,23 @@ class SegmentRenderer {
   SamplingCheckpoint render_phase(const FarmTask& task, const SegmentStart& start,
                                   int64_t stop_before_step, const StepObserver& observer = {});
 
+  // One member of a batch: its task and start (borrowed).
+  struct BatchSegment {
+    const FarmTask* task = nullptr;
+    const SegmentStart* start = nullptr;
+  };
+  // render_phase for several tasks whose assets share one batch key (farm batching,
+  // docs/farm.md "Batching": one latent shape, sampler, steps, shift and guidance), sampled in
+  // lockstep, one forward over all members per guidance branch and step. Every member must resume
+  // at the same step. One checkpoint per member, in order. Throws BatchMemberError naming the
+  // member whose image, prompt, conditioning or latents failed (its error inside).
+  std::vector<SamplingCheckpoint> render_batch_phase(const std::vector<BatchSegment>& members,
+                                                     int64_t stop_before_step,
+                                                     const BatchStepObserver& observer = {});
+  // A finished segment's latents as delivered: colour-matched to segment 0 when the asset asks.
+  at::Tensor finish_segment(const FarmTask& task, const SegmentStart& start,
+                            const at::Tensor& latent) const;
+
   // Decodes every segment from `store` and writes every deliverable of the asset: all of them or
   // none (a failure removes those already renamed into place). Not collective: the group's leader
   // alone calls it. Throws NonFiniteError naming the segment and latent frame whose VAE decode
@@ -69,6 +86,10 @@ class SegmentRenderer {
   std::vector<OutputRecord> assemble(const FarmTask& task, const io::LatentStore& store);
 
  private:
+  // The text and image stages of `task`'s segment: segment k > 0 conditions on the last frame of
+  // segment k-1 (keeping the image's CLIP features when anchored) with noise keyed by k.
+  PreparedRender prepare_segment(const FarmTask& task, const SegmentStart& start);
+
   ModelBundle& bundle_;
   I2VPipeline pipeline_;
 };

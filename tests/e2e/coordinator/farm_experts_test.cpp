@@ -34,16 +34,18 @@ std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The tiny job of farm_job_fixture.h on the two-expert test preset, `phase_batch` per group.
+// The tiny job of farm_job_fixture.h on the two-expert test preset, `phase_batch` per group and
+// at most `batch_max` assets per forward (1: no forward batching).
 TinyJob write_expert_job(const std::string& folder, const std::vector<TinyAsset>& assets, int steps,
-                         int phase_batch) {
+                         int phase_batch, int batch_max) {
   TinyJob job = write_tiny_job(folder, assets, steps, "experts");
   std::string yaml = read_text(job.manifest);
   const std::string demo = "model: {preset: demo-i2v, weights: random}";
   const size_t at = yaml.find(demo);
   EXPECT_NE(at, std::string::npos) << yaml;
   yaml.replace(at, demo.size(), "model: {preset: tiny-i2v-a14b, weights: random}");
-  yaml += "resources: {phase_batch: " + std::to_string(phase_batch) + "}\n";
+  yaml += "resources: {phase_batch: " + std::to_string(phase_batch) +
+          ", batch_max: " + std::to_string(batch_max) + "}\n";
   std::ofstream(job.manifest) << yaml;
   return job;
 }
@@ -64,7 +66,9 @@ TEST(FarmExperts, PhaseBatchingBoundsTheExpertLoadsAndEachAssetEqualsItsSoloRend
   ScratchDir dir("farm-experts");
   const std::vector<TinyAsset> assets = five_assets();
   const int batch = 2;
-  const TinyJob job = write_expert_job(dir.path() + "/batch", assets, 4, batch);
+  // One asset per forward: a forward over several assets may round differently (the forward
+  // batching tests compare those against the same batch, farm_batching_test.cpp).
+  const TinyJob job = write_expert_job(dir.path() + "/batch", assets, 4, batch, 1);
   const CommandResult result = run_job(job);
   ASSERT_EQ(result.exit_code, kExitSuccess) << result.output;
   EXPECT_NE(result.output.find("5 of 5 assets done, 0 failed"), std::string::npos) << result.output;
@@ -104,7 +108,7 @@ TEST(FarmExperts, PhaseBatchingBoundsTheExpertLoadsAndEachAssetEqualsItsSoloRend
   for (const TinyAsset& asset : assets) {
     EXPECT_TRUE(fs::exists(job.output_root + "/" + asset.id)) << asset.id;
     // The same asset in a job of its own: no batch, no other asset's phases in between.
-    const TinyJob solo = write_expert_job(dir.path() + "/solo-" + asset.id, {asset}, 4, 1);
+    const TinyJob solo = write_expert_job(dir.path() + "/solo-" + asset.id, {asset}, 4, 1, 1);
     const CommandResult alone = run_job(solo);
     ASSERT_EQ(alone.exit_code, kExitSuccess) << alone.output;
     const auto expected = finished_segment_latents(solo.state);
@@ -127,13 +131,15 @@ TEST(FarmExperts, AKillAfterAPhaseParkedItsAssetResumesToTheSameLatents) {
   const std::vector<TinyAsset> assets = {five_assets()[0], five_assets()[1]};
   // 12 steps (the first 3 high-noise at the fixture's shift 3) and a state every step: phases
   // long enough for the kill to land between them.
-  const TinyJob reference = write_expert_job(dir.path() + "/reference", assets, 12, 2);
+  // Both assets share a forward (batch_max 2): the kill lands in a batched phase, and the rerun
+  // re-forms the same batch.
+  const TinyJob reference = write_expert_job(dir.path() + "/reference", assets, 12, 2, 2);
   const CommandResult uninterrupted = run_job(reference, "--checkpoint-every 1");
   ASSERT_EQ(uninterrupted.exit_code, kExitSuccess) << uninterrupted.output;
   const auto expected = finished_segment_latents(reference.state);
   ASSERT_EQ(expected.size(), 2u);
 
-  const TinyJob job = write_expert_job(dir.path() + "/killed", assets, 12, 2);
+  const TinyJob job = write_expert_job(dir.path() + "/killed", assets, 12, 2, 2);
   const std::string command = farm_environment() + kBinary + " run " + shell_quote(job.manifest) +
                               " --state-dir " + shell_quote(job.state) + " --checkpoint-every 1";
   const CommandResult started =

@@ -125,6 +125,19 @@ TEST(FarmJob, AcceptanceTwentyAssetsOnTwoGroupsOfTwo) {
                            "SELECT COUNT(*) FROM assets WHERE asset_id = 'shot112' "
                            "AND state = 'done'"),
             1);
+  // Same-length assets sampled in batches of two (20 / (4 x 2 groups)), the corrupt shot107
+  // with shot103: shot103 was handed back unrun while shot107 failed, then finished without it.
+  const std::string log =
+      run_command("cat " + shell_quote(job.state + "/logs/coordinator.log")).output;
+  EXPECT_NE(log.find("batch of 2 to group"), std::string::npos) << log;
+  EXPECT_EQ(ledger_integer(job.state,
+                           "SELECT COUNT(*) FROM attempts WHERE asset_id = 'shot103' AND outcome "
+                           "= 'requeued'"),
+            3);
+  EXPECT_EQ(ledger_integer(job.state,
+                           "SELECT COUNT(*) FROM attempts WHERE asset_id = 'shot103' AND outcome "
+                           "= 'failed'"),
+            0);
   // Both groups rendered.
   EXPECT_EQ(ledger_integer(job.state, "SELECT COUNT(DISTINCT group_index) FROM attempts"), 2);
   const CommandResult status = run_command(kBinary + " status " + shell_quote(job.state));
@@ -135,10 +148,13 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
   ScratchDir dir("farm-kill");
   const std::vector<TinyAsset> assets = {{"a", 9},  {"b", 17, "snake.png"}, {"c", 5},
                                          {"d", 13}, {"e", 9, "snake.png"},  {"f", 5}};
-  // 8 steps: long enough that each kill point is reached while the job still runs.
+  // 8 steps: long enough that each kill point is reached while the job still runs. One group of
+  // two ranks (Ulysses): its DiT forward is split over both, and the same-length assets (a and e,
+  // c and f) sample as batches of two (docs/farm.md "Batching"), which a rerun must re-form.
+  const std::string layout = " --layout ulysses=2";
   const TinyJob reference = write_tiny_job(dir.path() + "/reference", assets, 8);
   const CommandResult uninterrupted =
-      run_command(mpirun_command(2, reference, "--progress-interval 1") + " 2>&1");
+      run_command(mpirun_command(2, reference, "--progress-interval 1" + layout) + " 2>&1");
   ASSERT_EQ(uninterrupted.exit_code, kExitSuccess) << uninterrupted.output;
   const auto expected = finished_segment_latents(reference.state);
   ASSERT_EQ(expected.size(), 2u + 4u + 1u + 3u + 2u + 1u);
@@ -156,7 +172,8 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
   int killed = 0;
   for (const KillPoint& point : points) {
     // A state every step: a kill inside a segment leaves a state to resume from at its step.
-    BackgroundJob run(mpirun_command(2, job, "--checkpoint-every 1"), dir.path() + "/run.log");
+    BackgroundJob run(mpirun_command(2, job, "--checkpoint-every 1" + layout),
+                      dir.path() + "/run.log");
     const bool hit = wait_until(run, [&] {
       if (ledger_or_zero(job.state, done_sql) < point.finished_tasks) return false;
       return !point.mid_step ||
@@ -168,13 +185,16 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
     }
   }
   EXPECT_GE(killed, 5) << "the job finished before enough kill points were reached";
-  const CommandResult last = run_command(mpirun_command(2, job, "--checkpoint-every 1") + " 2>&1");
+  const CommandResult last =
+      run_command(mpirun_command(2, job, "--checkpoint-every 1" + layout) + " 2>&1");
   ASSERT_EQ(last.exit_code, kExitSuccess) << last.output;
   // Segments continued from the states killed runs left inside them (the coordinator's log of
   // every run says where), and still ended bitwise equal to the uninterrupted run (below).
   const std::string log =
       run_command("cat " + shell_quote(job.state + "/logs/coordinator.log")).output;
   EXPECT_NE(log.find("resumed from its stored state at step"), std::string::npos) << log;
+  EXPECT_NE(log.find("batch of 2 to group 0: a/segment-000, e/segment-000"), std::string::npos)
+      << log;
 
   EXPECT_EQ(finished_segment_latents(job.state), expected);  // every segment's latents, bitwise
   // No finished task was done twice: each has exactly one successful attempt.
@@ -198,7 +218,9 @@ TEST(FarmJob, KilledAtSixPointsAndRerunEqualsTheUninterruptedRunBitwise) {
 TEST(FarmJob, KilledAtTwentyRandomMomentsNeverLeavesATruncatedDeliverable) {
   ScratchDir dir("farm-random-kill");
   std::vector<TinyAsset> assets;
-  for (int i = 0; i < 12; ++i) {
+  // 20 assets: with forward batching (the default batch_max 4 batches same-length assets) fewer
+  // would finish before the 20th kill.
+  for (int i = 0; i < 20; ++i) {
     assets.push_back({"k" + std::to_string(i), 5 + 4 * (i % 3), i % 2 ? "snake.png" : "girl.png"});
   }
   const int steps = 6;
