@@ -379,11 +379,18 @@ int run_farm(const FarmRunOptions& options) {
     startup->scheduler->set_batches(batches.batches);
     size_t batched = 0;
     for (const std::vector<size_t>& batch : batches.batches) batched += batch.size();
-    MF_LOG(Info, "farm") << "batching: " << batched << " of " << startup->plans.size()
-                         << " assets in " << batches.batches.size() << " batches of up to "
-                         << batches.largest << " (resources.batch_max "
-                         << startup->job.resources.batch_max << ", "
-                         << inputs.free_bytes / (1024 * 1024) << " MiB free per rank)";
+    if (batches.batches.empty()) {
+      MF_LOG(Info, "farm") << "batching: none (no two assets share a batch key and fit one "
+                              "forward; resources.batch_max "
+                           << startup->job.resources.batch_max << ", "
+                           << inputs.free_bytes / (1024 * 1024) << " MiB free per rank)";
+    } else {
+      MF_LOG(Info, "farm") << "batching: " << batched << " of " << startup->plans.size()
+                           << " assets in " << batches.batches.size() << " batches of up to "
+                           << batches.largest << " (resources.batch_max "
+                           << startup->job.resources.batch_max << ", "
+                           << inputs.free_bytes / (1024 * 1024) << " MiB free per rank)";
+    }
   }
   // Presets with experts: the worker builds the denoiser over whichever expert it loads.
   std::unique_ptr<rank::GroupDenoiser> denoiser;

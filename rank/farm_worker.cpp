@@ -297,6 +297,9 @@ class GroupWorker {
                        << ": rerun the job, which redoes that phase");
     // Resuming a phase where the previous one parked it is the plan, not a resume to report.
     report.resumed_at_step = resumed > task.begin_step ? resumed : 0;
+    // Only now, when the store says there is sampling to do: a rerun that finds the phase's
+    // result stored loads no expert for it.
+    if (task.expert >= 0) hold_expert(task.expert, report);
     group_barrier();  // every rank has read before the leader writes a state
     std::optional<StateCheckpointer> checkpointer;
     if (leader_) {
@@ -364,7 +367,6 @@ class GroupWorker {
                      task.stop_before_step == tasks.front().stop_before_step,
                  CommError, "farm message: a batch mixes tasks of different kinds or phases");
       }
-      if (tasks.front().expert >= 0) hold_expert(tasks.front().expert, reports.front());
       // Test hook (docs/farm.md): a batch of more members than MOTIONFARM_TEST_BATCH_MEMORY
       // fails as out of memory, as a GPU would, so the smaller-batch retry runs end to end.
       if (const char* fits = std::getenv("MOTIONFARM_TEST_BATCH_MEMORY")) {
@@ -472,6 +474,8 @@ class GroupWorker {
                                 "finished it), kept";
       return;
     }
+    // An expert is loaded only for sampling there is to do (not for results already stored).
+    if (first.expert >= 0) hold_expert(first.expert, reports.front());
     std::map<int64_t, std::vector<size_t>> by_step;
     for (size_t m : computing) by_step[slots[m].resumed].push_back(m);
     if (by_step.size() == 1 && computing.size() == n) {
@@ -595,7 +599,6 @@ class GroupWorker {
                "failed on purpose (test hook MOTIONFARM_TEST_FAIL_FIRST_ATTEMPT names asset '"
                    << task.asset.id << "')");
       if (task.kind == FarmTaskKind::kSegment) {
-        if (task.expert >= 0) hold_expert(task.expert, report);
         render_segment(task, report);
       } else if (leader_) {
         // Decoding and encoding are the leader's alone; members wait for the next task.

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "coordinator/job_ledger.h"
+#include "coordinator/sqlite_database.h"
 #include "core/exit_codes.h"
 #include "tests/e2e/coordinator/farm_job_fixture.h"
 #include "tests/support/run_command.h"
@@ -175,10 +177,22 @@ TEST(FarmExperts, AKillAfterAPhaseParkedItsAssetResumesToTheSameLatents) {
   EXPECT_EQ(ledger_integer(job.state, "SELECT COUNT(*) FROM attempts WHERE outcome = 'done'"),
             2 * 3);
   // The rerun loaded the low-noise expert for the phase the killed run had parked.
-  EXPECT_GE(ledger_integer(job.state,
-                           "SELECT COUNT(*) FROM expert_loads WHERE expert = 'low_noise' AND "
-                           "run_id = (SELECT MAX(run_id) FROM runs)"),
-            1);
+  const std::string loads_this_run =
+      "SELECT COUNT(*) FROM expert_loads WHERE run_id = (SELECT MAX(run_id) FROM runs)";
+  EXPECT_GE(ledger_integer(job.state, loads_this_run + " AND expert = 'low_noise'"), 1);
+
+  // A run killed after the low-noise phases stored their latents but before the ledger heard of
+  // it (played by forgetting those tasks): the next run finds the results in the latent stores,
+  // keeps them and loads no expert for them.
+  {
+    coordinator::SqliteDatabase ledger(coordinator::JobLedger::path_in(job.state),
+                                       coordinator::SqliteDatabase::Mode::kReadWriteCreate);
+    ledger.execute("DELETE FROM tasks WHERE task LIKE '%/low_noise'");
+  }
+  const CommandResult again = run_job(job);
+  ASSERT_EQ(again.exit_code, kExitSuccess) << again.output;
+  EXPECT_EQ(ledger_integer(job.state, loads_this_run), 0) << again.output;
+  EXPECT_EQ(finished_segment_latents(job.state), expected);
 }
 
 }  // namespace
