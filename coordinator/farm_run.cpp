@@ -386,7 +386,8 @@ int run_farm(const FarmRunOptions& options) {
                            << inputs.free_bytes / (1024 * 1024) << " MiB free per rank)";
     } else {
       MF_LOG(Info, "farm") << "batching: " << batched << " of " << startup->plans.size()
-                           << " assets in " << batches.batches.size() << " batches of up to "
+                           << " assets in " << batches.batches.size()
+                           << (batches.batches.size() == 1 ? " batch" : " batches") << " of up to "
                            << batches.largest << " (resources.batch_max "
                            << startup->job.resources.batch_max << ", "
                            << inputs.free_bytes / (1024 * 1024) << " MiB free per rank)";

@@ -3,8 +3,9 @@
 // weights). Each asset's latents are close to its render in a job without batching (a B > 1
 // matmul rounds differently) and bitwise those of any run of the same batch; a member that fails
 // fails alone while its mates finish; a batch that runs out of memory is retried smaller without
-// using up anyone's attempts. Kill and resume of batched jobs: the farm_job_test MPI tests, which
+// using up anyone's attempts; Wan2.2 TI2V members keep their own first frames. Kill and resume of batched jobs: the farm_job_test MPI tests, which
 // batch with the default batch_max.
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "core/exit_codes.h"
+#include "io/latent_store.h"
+#include "rank/latent_checkpoint.h"
 #include "tests/e2e/coordinator/farm_job_fixture.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_paths.h"
@@ -109,6 +112,47 @@ TEST(FarmBatching, SameShapeAssetsShareAForwardCloseToUnbatchedAndBitwiseRepeata
       EXPECT_EQ(batched.at(key), latent) << key << " ran alone";
     }
   }
+}
+
+// A segment's final latents [1, z, T, h, w] as the job's latent store holds them.
+at::Tensor stored_latents(const TinyJob& job, const std::string& asset, int segment) {
+  const io::LatentStore store =
+      io::LatentStore::open_unchecked(rank::latent_store_path(job.state + "/latents/" + asset));
+  return store.read_segment(segment);
+}
+
+// Wan2.2 TI2V: each member's first latent frame is its own encoded image, put back before and
+// after every step (per member, with per-token timesteps for the whole batch).
+TEST(FarmBatching, Ti2vMembersKeepTheirOwnFirstFrame) {
+  ScratchDir dir("farm-batching-ti2v");
+  const std::vector<TinyAsset> assets = {{"t0", 9, "girl.png"},
+                                         {"t1", 9, "snake.png", "the snake slides away"}};
+  const auto write = [&](const std::string& name, int batch_max) {
+    TinyJob job = write_batched_job(dir.path() + "/" + name, assets, batch_max);
+    std::string yaml = read_text(job.manifest);
+    const std::string demo = "preset: demo-i2v";
+    yaml.replace(yaml.find(demo), demo.size(), "preset: tiny-ti2v");
+    std::ofstream(job.manifest) << yaml;
+    return job;
+  };
+  const TinyJob batched = write("batched", 2);
+  const CommandResult result = run_job(batched);
+  ASSERT_EQ(result.exit_code, kExitSuccess) << result.output;
+  EXPECT_NE(read_text(batched.state + "/logs/coordinator.log")
+                .find("batch of 2 to group 0: t0/segment-000, t1/segment-000"),
+            std::string::npos);
+  const TinyJob alone = write("alone", 1);
+  ASSERT_EQ(run_job(alone).exit_code, kExitSuccess);
+  for (const char* asset : {"t0", "t1"}) {
+    const at::Tensor mine = stored_latents(batched, asset, 0);
+    const at::Tensor solo = stored_latents(alone, asset, 0);
+    // The encoded image, exactly: the same in a batch and alone.
+    EXPECT_TRUE(at::equal(mine.select(2, 0), solo.select(2, 0))) << asset;
+    EXPECT_LT((mine - solo).abs().max().item<double>(), 1e-4) << asset;
+  }
+  // And not the other member's.
+  EXPECT_FALSE(at::equal(stored_latents(batched, "t0", 0).select(2, 0),
+                         stored_latents(batched, "t1", 0).select(2, 0)));
 }
 
 TEST(FarmBatching, AMemberThatFailsFailsAloneAndItsMatesFinishAsTheirOwnBatch) {
