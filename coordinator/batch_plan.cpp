@@ -51,7 +51,8 @@ int64_t memory_batch_size(int64_t free_bytes, int64_t per_member, int64_t batch_
   return std::clamp<int64_t>(fit, 1, batch_max);
 }
 
-BatchPlan plan_batches(const std::vector<AssetPlan>& plans, const BatchPlanInputs& inputs) {
+BatchPlan plan_batches(const std::vector<AssetPlan>& plans, const BatchPlanInputs& inputs,
+                       const std::set<size_t>& exclude) {
   MF_CHECK(inputs.facts, Error, "plan_batches needs the model's facts");
   BatchPlan plan;
   // With several groups, at least four units of work per group: a batch is a coarser unit than an
@@ -66,6 +67,7 @@ BatchPlan plan_batches(const std::vector<AssetPlan>& plans, const BatchPlanInput
   std::map<std::string, std::vector<size_t>> by_key;
   std::vector<std::string> key_order;
   for (size_t a = 0; a < plans.size(); ++a) {
+    if (exclude.count(a) > 0) continue;
     const std::string key = batch_key(plans[a].render);
     auto [it, inserted] = by_key.try_emplace(key);
     if (inserted) key_order.push_back(key);

@@ -14,13 +14,14 @@
 // loaded, capped by resources.batch_max. Nor more than it takes to fill a forward: once a forward
 // holds enough tokens for the device's matmuls to run at full speed, more members only make it
 // longer (measured on the CPU: 48-token clips sample 1.2x faster in fours, 108- and 192-token
-// ones gain nothing measurable, docs/benchmarks.md). Short clips batch; long, large ones run alone. With
-// several model groups a batch also takes at most assets ÷ (4 × groups) members, so every group
-// gets at least four units of work and the job's tail (fewer units left than groups) stays short:
-// a thousand assets on 32 groups are not limited by it, a dozen on four groups do not batch.
+// ones gain nothing measurable, docs/benchmarks.md). Short clips batch; long, large ones run alone.
+// With several model groups a batch also takes at most assets ÷ (4 × groups) members, so every
+// group gets at least four units of work and the job's tail (fewer units left than groups) stays
+// short: a thousand assets on 32 groups are not limited by it, a dozen on four groups do not batch.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,7 +73,8 @@ struct BatchPlan {
 
 // Groups assets with one batch key, in manifest order, into batches of the size that fits their
 // shape (memory_batch_size, the saturation tokens, the groups); an asset left alone is in no
-// batch.
-BatchPlan plan_batches(const std::vector<AssetPlan>& plans, const BatchPlanInputs& inputs);
+// batch, and so is any in `exclude` (already in a batch, say).
+BatchPlan plan_batches(const std::vector<AssetPlan>& plans, const BatchPlanInputs& inputs,
+                       const std::set<size_t>& exclude = {});
 
 }  // namespace motionfarm::coordinator

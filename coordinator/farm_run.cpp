@@ -9,7 +9,6 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,6 +17,7 @@
 #include <thread>
 
 #include "coordinator/asset_plan.h"
+#include "coordinator/batch_ledger.h"
 #include "coordinator/batch_plan.h"
 #include "coordinator/farm_coordinator.h"
 #include "coordinator/job_ledger.h"
@@ -223,63 +223,6 @@ int64_t free_bytes_per_rank(const Job& job, const at::Device& device, int node_r
   return rank::host_available_bytes() / std::max(node_ranks, 1);
 }
 
-// Which assets sample together (coordinator/batch_plan.h). The first run's batches are kept in
-// the ledger and reused by every rerun, whatever memory it measures: the composition of a batch is
-// part of its members' latents, so a resumed job must batch as the first run did. A stored batch
-// that no longer fits the manifest (an asset gone or changed, a lower batch_max) is planned again.
-BatchPlan farm_batches(JobLedger& ledger, const Job& job, const std::vector<AssetPlan>& plans,
-                       const BatchPlanInputs& inputs) {
-  std::map<std::string, size_t> index;
-  for (size_t a = 0; a < plans.size(); ++a) index[plans[a].render.id] = a;
-  BatchPlan plan;
-  std::set<size_t> placed;
-  if (const std::optional<std::string> stored = ledger.job_value("batches")) {
-    for (const json& batch : json::parse(*stored, nullptr, /*allow_exceptions=*/false)) {
-      std::vector<size_t> members;
-      for (const json& id : batch) {
-        const auto it = id.is_string() ? index.find(id.get<std::string>()) : index.end();
-        if (it == index.end() || placed.count(it->second) > 0) break;
-        members.push_back(it->second);
-      }
-      const bool fits =
-          members.size() == batch.size() && members.size() >= 2 &&
-          static_cast<int64_t>(members.size()) <= job.resources.batch_max &&
-          std::all_of(members.begin(), members.end(), [&](size_t a) {
-            return batch_key(plans[a].render) == batch_key(plans[members.front()].render);
-          });
-      if (!fits) {
-        MF_LOG(Warn, "farm") << "a batch of the first run (" << batch.dump()
-                             << ") no longer fits the manifest; its assets are batched again";
-        continue;
-      }
-      placed.insert(members.begin(), members.end());
-      plan.largest = std::max<int64_t>(plan.largest, static_cast<int64_t>(members.size()));
-      plan.batches.push_back(std::move(members));
-    }
-  }
-  std::vector<AssetPlan> rest;
-  std::vector<size_t> rest_index;
-  for (size_t a = 0; a < plans.size(); ++a) {
-    if (placed.count(a) > 0) continue;
-    rest.push_back(plans[a]);
-    rest_index.push_back(a);
-  }
-  for (const std::vector<size_t>& batch : plan_batches(rest, inputs).batches) {
-    std::vector<size_t> members;
-    for (size_t i : batch) members.push_back(rest_index[i]);
-    plan.largest = std::max<int64_t>(plan.largest, static_cast<int64_t>(members.size()));
-    plan.batches.push_back(std::move(members));
-  }
-  json stored = json::array();
-  for (const std::vector<size_t>& batch : plan.batches) {
-    json ids = json::array();
-    for (size_t a : batch) ids.push_back(plans[a].render.id);
-    stored.push_back(ids);
-  }
-  ledger.set_job_value("batches", stored.dump());
-  return plan;
-}
-
 void print_outcome(const FarmOutcome& outcome, const std::string& state_dir,
                    const std::string& report_path) {
   std::cout << "motionfarm run: " << outcome.summary << "\n";
@@ -375,7 +318,7 @@ int run_farm(const FarmRunOptions& options) {
     inputs.groups = topology.num_groups();
     inputs.saturation_tokens =
         bundle->device().is_cuda() ? kGpuSaturationTokens : kCpuSaturationTokens;
-    const BatchPlan batches = farm_batches(*startup->ledger, startup->job, startup->plans, inputs);
+    const BatchPlan batches = kept_batches(*startup->ledger, startup->plans, inputs);
     startup->scheduler->set_batches(batches.batches);
     size_t batched = 0;
     for (const std::vector<size_t>& batch : batches.batches) batched += batch.size();

@@ -133,12 +133,6 @@ auto parse_or_throw(const std::string& text, const char* what, Fn fn) {
 
 }  // namespace
 
-std::string encode(const FarmTask& task) { return to_json(task).dump(); }
-
-FarmTask decode_task(const std::string& text) {
-  return parse_or_throw(text, "task", [](const json& j) { return task_from_json(j); });
-}
-
 std::string encode(const Assignment& assignment) {
   if (assignment.stop) return json{{"stop", true}, {"reason", assignment.stop_reason}}.dump();
   json tasks = json::array();

@@ -129,7 +129,5 @@ std::string encode(const Assignment& assignment);
 Assignment decode_assignment(const std::string& text);
 std::string encode(const TaskReport& report);
 TaskReport decode_report(const std::string& text);
-std::string encode(const FarmTask& task);
-FarmTask decode_task(const std::string& text);
 
 }  // namespace motionfarm::rank

@@ -17,6 +17,7 @@
 #include "rank/farm_task.h"
 #include "rank/file_checksum.h"
 #include "rank/group_denoiser.h"
+#include "rank/group_latent_store.h"
 #include "rank/latent_checkpoint.h"
 #include "rank/segment_renderer.h"
 #include "rank/stop_request.h"
@@ -193,72 +194,8 @@ class GroupWorker {
     }
   }
 
-  // The asset's latent store, opened by every rank of the group: the leader first (it creates the
-  // store, or replaces one that cannot be used), then the members read the same file.
-  io::LatentStore open_store(const FarmTask& task) {
-    const std::string path = latent_store_path(task.latent_folder);
-    const io::LatentStoreIdentity identity =
-        latent_store_identity(task.asset, options_.bundle->preset().name);
-    std::optional<io::LatentStore> store;
-    std::exception_ptr failure;  // the leader's, when it could not open or repair the store
-    if (leader_) {
-      try {
-        store.emplace(leader_store(task, path, identity));
-      } catch (const std::exception&) {
-        failure = std::current_exception();
-      }
-    }
-    // The group agrees on the leader's outcome, so a leader that failed (disk full, say) never
-    // leaves its members waiting in a collective it will not join.
-    int ok = failure ? 0 : 1;
-    if (group_size_ > 1) {
-      parallel::check_mpi(MPI_Bcast(&ok, 1, MPI_INT, 0, topology_.group().get()),
-                          "MPI_Bcast (latent store)");
-    }
-    if (!ok) {
-      // The leader reports its own error, type included (a full disk is not a bad checkpoint).
-      if (failure) std::rethrow_exception(failure);
-      throw CheckpointError("the group leader could not open the latent store " + path +
-                            " (its log says why)");
-    }
-    if (!leader_) store.emplace(io::LatentStore::open(path, identity));
-    return std::move(*store);
-  }
-
-  // Leader: opens or creates the store (open_or_create_latent_store logs a store it had to set
-  // aside) and drops what in it cannot be used for this task, before the members read it.
-  io::LatentStore leader_store(const FarmTask& task, const std::string& path,
-                               const io::LatentStoreIdentity& identity) {
-    io::LatentStore store = open_or_create_latent_store(path, identity);
-    const int k = static_cast<int>(task.segment_index);
-    if (k >= 0 && store.has_complete_segment(k)) {
-      // An earlier run finished this segment but died before the coordinator heard of it. The
-      // latents are kept if they verify (a rerun would compute the same bits), else redone.
-      try {
-        store.read_segment(k);
-      } catch (const CheckpointError& error) {
-        MF_LOG(Warn, "checkpoint")
-            << "segment " << k << " of '" << task.asset.id
-            << "': stored latents dropped, rendering again: " << error.what();
-        store.discard_segment(k);
-      }
-    }
-    if (k >= 0 && store.has_state(k)) {
-      // A stored state that does not verify is dropped: the segment restarts at step 0.
-      try {
-        store.read_state(k);
-      } catch (const CheckpointError& error) {
-        MF_LOG(Warn, "checkpoint")
-            << "segment " << k << " of '" << task.asset.id
-            << "': stored state dropped, restarting the segment: " << error.what();
-        store.discard_segment(k);
-      }
-    }
-    return store;
-  }
-
   void render_segment(const FarmTask& task, TaskReport& report) {
-    io::LatentStore store = open_store(task);
+    io::LatentStore store = open_group_latent_store(task, bundle_.preset().name, topology_);
     const int k = static_cast<int>(task.segment_index);
     if (store.has_complete_segment(k)) {  // the whole group sees the same store: all skip
       MF_LOG(Info, "worker") << task.name << ": already complete in " << store.path()
@@ -457,7 +394,8 @@ class GroupWorker {
     for (size_t m = 0; m < n; ++m) {
       BatchSlot& slot = slots[m];
       slot.task = &tasks[m];
-      slot.store.emplace(for_member(m, [&] { return open_store(tasks[m]); }));
+      slot.store.emplace(for_member(
+          m, [&] { return open_group_latent_store(tasks[m], bundle_.preset().name, topology_); }));
       for_member(m, [&] { read_start(slot, parks); });
     }
     for (size_t m = 0; m < n; ++m) {

@@ -3,8 +3,8 @@
 // weights). Each asset's latents are close to its render in a job without batching (a B > 1
 // matmul rounds differently) and bitwise those of any run of the same batch; a member that fails
 // fails alone while its mates finish; a batch that runs out of memory is retried smaller without
-// using up anyone's attempts; Wan2.2 TI2V members keep their own first frames. Kill and resume of batched jobs: the farm_job_test MPI tests, which
-// batch with the default batch_max.
+// using up anyone's attempts; Wan2.2 TI2V members keep their own first frames. Kill and resume of
+// batched jobs: the farm_job_test MPI tests, which batch with the default batch_max.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 

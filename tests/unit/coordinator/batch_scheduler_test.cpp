@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/batch_ledger.h"
 #include "coordinator/batch_plan.h"
+#include "coordinator/job_ledger.h"
 #include "coordinator/scheduler.h"
 #include "core/error.h"
+#include "tests/support/test_paths.h"
 
 namespace motionfarm::coordinator {
 namespace {
@@ -202,6 +205,36 @@ TEST(BatchPlan, AssetsWithOneKeyAreBatchedInManifestOrder) {
   EXPECT_TRUE(plan_batches(plans, inputs).batches.empty());
   EXPECT_NE(batch_key(plans[0].render), batch_key(plans[2].render));
   EXPECT_EQ(batch_key(plans[0].render), batch_key(plans[1].render));
+}
+
+TEST(BatchLedger, ARerunReusesTheFirstRunsBatchesWhateverMemoryItMeasures) {
+  testing::ScratchDir dir("batch-ledger");
+  JobLedger ledger(dir.path());
+  const ModelFacts facts = demo_facts();
+  std::vector<AssetPlan> plans(5);
+  for (size_t i = 0; i < plans.size(); ++i) plans[i].render = small_render("a" + std::to_string(i));
+  BatchPlanInputs inputs;
+  inputs.facts = &facts;
+  inputs.free_bytes = int64_t{1} << 40;
+  inputs.batch_max = 2;
+  const std::vector<std::vector<size_t>> first = {{0, 1}, {2, 3}};
+  EXPECT_EQ(kept_batches(ledger, plans, inputs).batches, first);
+  EXPECT_EQ(ledger.job_value("batches"), std::string(R"([["a0","a1"],["a2","a3"]])"));
+
+  // The rerun measures room for one member only, and still batches as the first run did.
+  inputs.free_bytes = 1;
+  EXPECT_EQ(kept_batches(ledger, plans, inputs).batches, first);
+
+  // a1 changed (another schedule: another key): its stored batch is planned again, which with
+  // room for two pairs a0 with a4 (a2 and a3 stay as stored; a1 is alone).
+  inputs.free_bytes = int64_t{1} << 40;
+  plans[1].render.steps = 20;
+  EXPECT_EQ(kept_batches(ledger, plans, inputs).batches,
+            (std::vector<std::vector<size_t>>{{2, 3}, {0, 4}}));
+  // batch_max 1 now: no stored batch fits, none is planned.
+  inputs.batch_max = 1;
+  EXPECT_TRUE(kept_batches(ledger, plans, inputs).batches.empty());
+  EXPECT_EQ(ledger.job_value("batches"), std::string("[]"));
 }
 
 }  // namespace
